@@ -1,0 +1,1 @@
+//! Datasets: IDX and NPY files, the registry of named datasets, verified downloads.

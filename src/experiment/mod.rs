@@ -1,0 +1,1 @@
+//! Run configurations, presets, grids of runs and their reports.

@@ -1,0 +1,1 @@
+//! Clustering quality metrics, each checked against scikit-learn.

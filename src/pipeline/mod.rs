@@ -1,0 +1,1 @@
+//! The DeepCluster loop: extract features → preprocess → cluster → train, checkpointed every epoch.

@@ -1,0 +1,1 @@
+//! Plots and t-SNE.

@@ -28,9 +28,10 @@ pub struct Cli {
 /// Options every subcommand understands.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Seed for every random choice (label sampling, initialisation, training).
-    #[arg(long, global = true, default_value_t = 42)]
-    pub seed: u64,
+    /// Seed for every random choice (label sampling, initialisation, training) [default: 42, or
+    /// the run config's].
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
     /// Worker threads for clustering, metrics and libtorch [default: all cores].
     #[arg(long, global = true, env = "DEEPCLUST_THREADS")]
     pub threads: Option<usize>,

@@ -1,1 +1,18 @@
-//! The DeepCluster loop: extract features → preprocess → cluster → train, checkpointed every epoch.
+//! The DeepCluster loop: extract features → preprocess → cluster (with the epoch's constraints) →
+//! train the network on the pseudo-labels; checkpointed every epoch and resumable.
+//!
+//! [`RunConfig`] (always available) says what a run does; [`run`] (feature `torch`) does it and
+//! writes a [`RunDir`].
+mod config;
+mod record;
+mod rundir;
+#[cfg(feature = "torch")]
+mod run;
+mod sampler;
+
+pub use config::{ConfigError, DataConfig, EvalConfig, RunConfig, SilhouetteMode, TrainConfig};
+pub use record::{EpochRecord, PhaseSeconds, Summary, TestMetrics};
+#[cfg(feature = "torch")]
+pub use run::{run, PipelineError, RunOptions};
+pub use rundir::{atomic_write, read_json, write_json, CheckpointState, RunDir, RunDirError};
+pub use sampler::Sampler;

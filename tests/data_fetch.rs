@@ -372,3 +372,25 @@ fn verify_of_nothing_is_missing_with_the_fetch_command() {
         "{e}"
     );
 }
+
+#[test]
+fn fashion_mnist_is_imported_from_the_debian_package_without_network() {
+    let debian = Path::new("/usr/share/datasets/fashion-mnist");
+    if !debian.is_dir() {
+        println!("note: Debian's dataset-fashion-mnist is not installed: skipping");
+        return;
+    }
+    let spec = registry::lookup("fashion-mnist").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let report = fetch(spec, data.path(), &FetchOptions::default()).unwrap();
+    for f in &report.files {
+        assert!(
+            matches!(&f.outcome, FetchOutcome::Imported { from, .. } if from.starts_with(debian)),
+            "{f:?}"
+        );
+    }
+    let statuses = verify(spec, data.path()).unwrap();
+    assert!(statuses
+        .iter()
+        .all(|s| s.is_ok() && s.path.as_ref().unwrap().starts_with(data.path())));
+}

@@ -255,26 +255,25 @@ fn info(a: DatasetArgs) -> anyhow::Result<()> {
 }
 
 fn list(a: DirArgs) -> anyhow::Result<()> {
-    println!(
-        "{:<14} {:>7}  {:<6} {:<8} description",
-        "name", "classes", "shape", "status"
-    );
+    println!("{:<14} {:>7}  {:<6} found in", "name", "classes", "shape");
     for spec in registry::all() {
-        let status = match registry::locate(spec, &a.data_dir, spec.files.iter()) {
-            Ok(_) => "present",
-            Err(_) => "missing",
+        let found = match registry::locate(spec, &a.data_dir, spec.files.iter()) {
+            Ok(paths) => paths
+                .first()
+                .and_then(|p| p.parent())
+                .map_or_else(String::new, |d| d.display().to_string()),
+            Err(_) => format!("(missing: {})", spec.fetch_command(&a.data_dir)),
         };
         println!(
-            "{:<14} {:>7}  {:<6} {:<8} {}",
+            "{:<14} {:>7}  {:<6} {found}",
             spec.name,
             spec.n_classes,
             format!("{}×{}", spec.image_shape[0], spec.image_shape[1]),
-            status,
-            spec.description
         );
+        println!("{:<14} {}", "", spec.description);
     }
     println!(
-        "\n(status in {}; `present` means found, `deepclust data verify` checks SHA-256s)",
+        "\n(data folder {}; `deepclust data verify --dataset NAME` checks SHA-256s)",
         a.data_dir.display()
     );
     Ok(())

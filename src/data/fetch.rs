@@ -84,8 +84,9 @@ enum Source {
 /// Makes sure every file of `spec` is present and valid in `<data_dir>/<spec.name>/`, downloading
 /// (or importing, with [`FetchOptions::from`]) what is missing or invalid.
 ///
-/// Datasets without mirrors that ship with the repository (`mnist-mini`) are imported from
-/// `fixtures/` unless mirrors or a folder are given.
+/// Without [`FetchOptions::mirrors`] or [`FetchOptions::from`], local copies are used first: the
+/// registry's system folders (Debian's `/usr/share/datasets/fashion-mnist`) and, for bundled
+/// datasets (`mnist-mini`), the repository's `fixtures/`; then the registered mirrors.
 pub fn fetch(
     spec: &DatasetSpec,
     data_dir: &Path,
@@ -93,17 +94,21 @@ pub fn fetch(
 ) -> Result<FetchReport, DataError> {
     let sources: Vec<Source> = if let Some(from) = &opts.from {
         vec![Source::Dir(from.clone())]
+    } else if let Some(mirrors) = &opts.mirrors {
+        mirrors.iter().cloned().map(Source::Url).collect()
     } else {
-        let mirrors: Vec<String> = match &opts.mirrors {
-            Some(m) => m.clone(),
-            None => spec.mirrors.iter().map(|m| m.to_string()).collect(),
-        };
-        let bundled = super::fixture_dir().join(spec.name);
-        if mirrors.is_empty() && spec.bundled && bundled.is_dir() {
-            vec![Source::Dir(bundled)]
-        } else {
-            mirrors.into_iter().map(Source::Url).collect()
+        // Local copies first (a Debian package's folder, the repository's fixtures), then the
+        // registered mirrors.
+        let mut local: Vec<PathBuf> = spec.system_dirs.iter().map(PathBuf::from).collect();
+        if spec.bundled {
+            local.push(super::fixture_dir().join(spec.name));
         }
+        local
+            .into_iter()
+            .filter(|d| d.is_dir())
+            .map(Source::Dir)
+            .chain(spec.mirrors.iter().map(|m| Source::Url(m.to_string())))
+            .collect()
     };
     if sources.is_empty() {
         return Err(DataError::NoSource {

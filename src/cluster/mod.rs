@@ -5,13 +5,51 @@
 //! one error type [`ClusterError`]. All of them implement [`ConstrainedClusterer`], which is what the
 //! DeepCluster pipeline calls; an unconstrained algorithm simply ignores the constraints.
 //!
+//! | algorithm | params | constraints |
+//! |---|---|---|
+//! | k-means (Lloyd, k-means++ restarts) | [`KMeansParams`] | ignored |
+//! | PCK-means (Basu, Banerjee & Mooney 2004) | [`PckMeansParams`] | soft, weighted penalties |
+//! | COP-k-means (Wagstaff et al. 2001) | [`CopKMeansParams`] | hard |
+//! | seeded k-means (Basu et al. 2002) | [`SeededKMeansParams`] | initialisation only |
+//!
+//! [`Algorithm`] holds any of them in a run config (`algo = "kmeans" | "pckmeans" | "copkmeans" |
+//! "seeded"`) and dispatches. Feature preprocessing (PCA/whitening, L2 rows, finiteness checks) is
+//! in [`preprocess`].
+//!
+//! ## Numerics shared by all algorithms
+//! - Data are `f32`; centroids are means accumulated in `f64` and stored as `f32`.
+//! - **Assignment** is the exact argmin of the squared Euclidean distance computed in `f64`
+//!   (`Σ_d (x_d − μ_d)²`, ties → lowest cluster id). The fast path computes
+//!   `‖μ‖² − 2x·μ` for a block of rows with one `f32` matrix product and only falls back to the
+//!   `f64` distances for a row whose two best candidates are closer than a proven bound on the
+//!   `f32` rounding error, so its result equals the plain `f64` loop (tested).
+//! - Parallel work is split into row groups that depend only on `N`, and partial sums are reduced
+//!   in group order: results are bit-identical for any number of rayon threads.
+//! - An empty cluster is repaired by splitting the largest cluster as faiss does: its centroid is
+//!   copied and both copies are moved apart by ±(|μ_d| + σ)/1024 per coordinate with alternating
+//!   signs (σ = the cluster's RMS spread per coordinate). Repairs are counted in
+//!   [`Clustering::empty_clusters_repaired`]; a cluster that empties in the very last assignment
+//!   stays empty in the returned assignments.
+//!
 //! To add an algorithm: write `src/cluster/<name>.rs` with its params struct and `impl
-//! ConstrainedClusterer`, then add a variant to [`crate::experiment::AlgorithmConfig`] so runs and
-//! the CLI can select it.
+//! ConstrainedClusterer`, then add a variant to [`Algorithm`] so runs and the CLI can select it.
 use crate::labels::ConstraintSet;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+mod copkmeans;
+mod kernels;
+mod kmeans;
+mod pckmeans;
+pub mod preprocess;
+mod seeded;
+
+pub use copkmeans::{CopKMeansInit, CopKMeansParams};
+pub use kmeans::{KMeansInit, KMeansParams};
+pub use pckmeans::{paper_weight, PckMeansInit, PckMeansParams};
+pub use preprocess::{check_finite, l2_normalize_rows, Pca, PcaModel, Preprocess, PreprocessError};
+pub use seeded::SeededKMeansParams;
 
 /// What went wrong in a clustering call.
 #[derive(Debug, Error)]
@@ -38,13 +76,14 @@ pub enum ClusterError {
 /// Statistics of one iteration, for convergence plots and debugging.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IterStats {
-    /// Sum of squared distances of points to their centroids (k-means inertia, without the ½).
+    /// `Σᵢ ‖xᵢ − μ_{lᵢ}‖²` of this iteration's assignment against the centroids it was made with
+    /// (the centroids *before* this iteration's update), without PCK-means' ½.
     pub distance: f64,
     /// Total must-link penalty (weight × violated must-links).
     pub must_link_penalty: f64,
     /// Total cannot-link penalty (weight × violated cannot-links).
     pub cannot_link_penalty: f64,
-    /// Largest absolute change of any centroid coordinate.
+    /// Largest absolute change of any centroid coordinate in this iteration's update.
     pub max_shift: f64,
 }
 
@@ -55,7 +94,10 @@ pub struct Clustering {
     pub assignments: Vec<usize>,
     /// `k × D` centroids.
     pub centroids: Array2<f32>,
-    /// Final objective: distance term plus penalties (equal to the inertia for k-means).
+    /// Final objective of the returned assignments and centroids. k-means and seeded k-means: the
+    /// inertia `Σᵢ ‖xᵢ − μ_{lᵢ}‖²`. PCK-means: eq. (1) of the paper, `½ Σᵢ ‖xᵢ − μ_{lᵢ}‖² +
+    /// w·#violated must-links + w̄·#violated cannot-links`. COP-k-means: the inertia (it has no
+    /// violations).
     pub objective: f64,
     /// Iterations run (of the best restart).
     pub n_iter: usize,
@@ -79,3 +121,75 @@ pub trait ConstrainedClusterer {
         seed: u64,
     ) -> Result<Clustering, ClusterError>;
 }
+
+/// Any of the clustering algorithms, as held in a run config (TOML/JSON) and selected on the CLI.
+///
+/// Tagged by `algo`, the remaining keys are the algorithm's parameters, e.g.
+/// `{ algo = "pckmeans", k = 10, max_iter = 5 }`; parameters left out take their defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "algo")]
+pub enum Algorithm {
+    /// Plain k-means.
+    #[serde(rename = "kmeans")]
+    KMeans(KMeansParams),
+    /// PCK-means: soft pairwise constraints.
+    #[serde(rename = "pckmeans")]
+    PckMeans(PckMeansParams),
+    /// COP-k-means: hard pairwise constraints.
+    #[serde(rename = "copkmeans")]
+    CopKMeans(CopKMeansParams),
+    /// Seeded k-means: must-link components seed the centroids.
+    #[serde(rename = "seeded")]
+    Seeded(SeededKMeansParams),
+}
+
+impl Algorithm {
+    /// The config/CLI name of the algorithm (`"kmeans"`, `"pckmeans"`, `"copkmeans"`, `"seeded"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::KMeans(_) => "kmeans",
+            Algorithm::PckMeans(_) => "pckmeans",
+            Algorithm::CopKMeans(_) => "copkmeans",
+            Algorithm::Seeded(_) => "seeded",
+        }
+    }
+
+    /// The number of clusters asked for.
+    pub fn k(&self) -> usize {
+        match self {
+            Algorithm::KMeans(p) => p.k,
+            Algorithm::PckMeans(p) => p.k,
+            Algorithm::CopKMeans(p) => p.k,
+            Algorithm::Seeded(p) => p.k,
+        }
+    }
+
+    /// Checks the parameters without data.
+    pub fn validate(&self) -> Result<(), ClusterError> {
+        match self {
+            Algorithm::KMeans(p) => p.validate(),
+            Algorithm::PckMeans(p) => p.validate(),
+            Algorithm::CopKMeans(p) => p.validate(),
+            Algorithm::Seeded(p) => p.validate(),
+        }
+    }
+}
+
+impl ConstrainedClusterer for Algorithm {
+    fn fit(
+        &self,
+        x: ArrayView2<'_, f32>,
+        constraints: &ConstraintSet,
+        seed: u64,
+    ) -> Result<Clustering, ClusterError> {
+        match self {
+            Algorithm::KMeans(p) => p.fit(x, constraints, seed),
+            Algorithm::PckMeans(p) => p.fit(x, constraints, seed),
+            Algorithm::CopKMeans(p) => p.fit(x, constraints, seed),
+            Algorithm::Seeded(p) => p.fit(x, constraints, seed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,754 @@
+//! Numeric kernels shared by the algorithms: rows with cached norms, exact nearest-centroid
+//! assignment, deterministic accumulation of cluster sums, k-means++ seeding, empty-cluster repair.
+//!
+//! Hand-written on top of ndarray's `f32` matrix product (matrixmultiply, runtime AVX/FMA
+//! dispatch): no crate offers an assignment step that is both exact (equal to the plain `f64`
+//! loop) and independent of the thread count, which the reference tests and the reproducibility
+//! rules need. See `benches/cluster.rs` for the measured speed.
+use super::preprocess::check_finite;
+use super::ClusterError;
+use crate::labels::{Adjacency, ConstraintSet};
+use crate::seed::Rng;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, ArrayView2, CowArray, Ix2};
+use rand::Rng as _;
+use rayon::prelude::*;
+
+/// Marks a point not yet assigned in a sequential (ICM) pass.
+pub(crate) const UNASSIGNED: u32 = u32::MAX;
+
+/// Rows per matrix product (keeps a block of rows and its `rows × k` products in L2).
+const SUB_ROWS: usize = 512;
+/// Upper bound on the number of row groups (each group has its own partial sums).
+const MAX_GROUPS: usize = 32;
+/// Lower bound on the rows of a group (smaller groups are not worth a task).
+const MIN_GROUP_ROWS: usize = 256;
+
+/// Rows per group: a function of `n` only, so partial sums — and hence every result — do not
+/// depend on the number of threads.
+fn group_rows(n: usize) -> usize {
+    n.div_ceil(MAX_GROUPS).max(MIN_GROUP_ROWS)
+}
+
+/// The squared Euclidean distance in `f64`, summed in coordinate order. This is the distance every
+/// assignment is defined by.
+#[inline]
+pub(crate) fn sq_dist(a: &[f32], b: &[f32]) -> f64 {
+    let mut s = 0.0f64;
+    for (&x, &y) in a.iter().zip(b) {
+        let t = x as f64 - y as f64;
+        s += t * t;
+    }
+    s
+}
+
+/// The data in row-major layout with cached squared row norms.
+pub(crate) struct Points<'a> {
+    x: CowArray<'a, f32, Ix2>,
+    /// Number of rows.
+    pub n: usize,
+    /// Number of columns.
+    pub d: usize,
+    /// `‖xᵢ‖²` in `f64`.
+    pub sq_norms: Vec<f64>,
+    group_rows: usize,
+}
+
+impl<'a> Points<'a> {
+    /// Checks that `x` is non-empty and finite and caches its row norms.
+    pub fn new(x: ArrayView2<'a, f32>) -> Result<Self, ClusterError> {
+        let (n, d) = x.dim();
+        if n == 0 || d == 0 {
+            return Err(ClusterError::InvalidData(format!(
+                "the feature matrix is {n} × {d}; need at least one row and one column"
+            )));
+        }
+        let x: CowArray<'a, f32, Ix2> = if x.is_standard_layout() {
+            CowArray::from(x)
+        } else {
+            CowArray::from(x.as_standard_layout().into_owned())
+        };
+        let slice = x.as_slice().expect("standard layout");
+        let sq_norms: Vec<f64> = slice
+            .par_chunks(d)
+            .map(|r| {
+                let mut s = 0.0f64;
+                for &v in r {
+                    s += v as f64 * v as f64;
+                }
+                s
+            })
+            .collect();
+        // A non-finite entry makes its row's norm non-finite (finite f32 squares cannot overflow
+        // f64); only then scan for the exact position.
+        if sq_norms.iter().any(|v| !v.is_finite()) {
+            check_finite(x.view()).map_err(|e| ClusterError::InvalidData(e.to_string()))?;
+        }
+        Ok(Points {
+            x,
+            n,
+            d,
+            sq_norms,
+            group_rows: group_rows(n),
+        })
+    }
+
+    /// All rows, row-major.
+    pub fn as_slice(&self) -> &[f32] {
+        self.x.as_slice().expect("standard layout")
+    }
+
+    /// Row `i`.
+    #[inline]
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.as_slice()[i * self.d..(i + 1) * self.d]
+    }
+
+    /// The mean over columns of the per-column (population) variance, as scikit-learn scales its
+    /// k-means tolerance.
+    pub fn mean_variance(&self) -> f64 {
+        let d = self.d;
+        let parts = self.par_groups(|_, xs, _| {
+            let mut s = vec![0.0f64; d];
+            for r in xs.chunks_exact(d) {
+                for (a, &v) in s.iter_mut().zip(r) {
+                    *a += v as f64;
+                }
+            }
+            s
+        });
+        let mut col = vec![0.0f64; d];
+        for p in parts {
+            for (a, v) in col.iter_mut().zip(p) {
+                *a += v;
+            }
+        }
+        let n = self.n as f64;
+        let mean_sq: f64 = col.iter().map(|s| (s / n) * (s / n)).sum();
+        let total: f64 = self.sq_norms.iter().sum();
+        ((total / n - mean_sq) / d as f64).max(0.0)
+    }
+
+    /// Runs `f(first_row, rows, norms)` on each row group in parallel; results in group order.
+    fn par_groups<T: Send>(&self, f: impl Fn(usize, &[f32], &[f64]) -> T + Sync) -> Vec<T> {
+        let (d, g) = (self.d, self.group_rows);
+        self.as_slice()
+            .par_chunks(g * d)
+            .zip(self.sq_norms.par_chunks(g))
+            .enumerate()
+            .map(|(i, (xs, ns))| f(i * g, xs, ns))
+            .collect()
+    }
+
+    /// As [`Self::par_groups`] with the group's slice of `labels`.
+    fn par_groups_mut<T: Send>(
+        &self,
+        labels: &mut [u32],
+        f: impl Fn(usize, &[f32], &[f64], &mut [u32]) -> T + Sync,
+    ) -> Vec<T> {
+        let (d, g) = (self.d, self.group_rows);
+        self.as_slice()
+            .par_chunks(g * d)
+            .zip(self.sq_norms.par_chunks(g))
+            .zip(labels.par_chunks_mut(g))
+            .enumerate()
+            .map(|(i, ((xs, ns), ls))| f(i * g, xs, ns, ls))
+            .collect()
+    }
+}
+
+/// Centroids prepared for the assignment kernel.
+pub(crate) struct Centroids<'c> {
+    c: &'c Array2<f32>,
+    /// `‖μ_c‖²`, rounded to `f32`.
+    norms: Vec<f32>,
+    /// `max_c ‖μ_c‖²`.
+    max_norm: f64,
+}
+
+impl<'c> Centroids<'c> {
+    /// Caches the norms of `c` (`k × D`, standard layout).
+    pub fn new(c: &'c Array2<f32>) -> Self {
+        assert!(c.is_standard_layout());
+        let norms64: Vec<f64> = c
+            .rows()
+            .into_iter()
+            .map(|r| {
+                let mut s = 0.0;
+                for &v in r {
+                    s += v as f64 * v as f64;
+                }
+                s
+            })
+            .collect();
+        Centroids {
+            c,
+            norms: norms64.iter().map(|&v| v as f32).collect(),
+            max_norm: norms64.iter().cloned().fold(0.0, f64::max),
+        }
+    }
+
+    fn k(&self) -> usize {
+        self.c.nrows()
+    }
+
+    fn row(&self, c: usize) -> &[f32] {
+        let d = self.c.ncols();
+        &self.c.as_slice().expect("standard layout")[c * d..(c + 1) * d]
+    }
+
+    /// The exact nearest centroid of `x` (`f64` distances, ties → lowest id).
+    pub fn nearest_exact(&self, x: &[f32]) -> u32 {
+        let mut best = f64::INFINITY;
+        let mut arg = 0u32;
+        for c in 0..self.k() {
+            let v = sq_dist(x, self.row(c));
+            if v < best {
+                best = v;
+                arg = c as u32;
+            }
+        }
+        arg
+    }
+
+    /// Nearest centroid of each row of `xs` (`rows × D`) into `out`, using `g` (`≥ rows × k`) as
+    /// scratch. Returns how many rows needed the exact fallback.
+    ///
+    /// Let `g_c = ‖μ_c‖² − 2x·μ_c` (the distance less `‖x‖²`). Computed in `f32` with a `D`-term dot
+    /// product, its error is at most `(γ_D + 3u)(‖x‖² + ‖μ_c‖²)` with `u = 2⁻²⁴` and
+    /// `γ_D = Du/(1 − Du)` (the dot product's error is `≤ γ_D Σ|xᵢμᵢ| ≤ γ_D(‖x‖² + ‖μ‖²)/2`, the
+    /// rounding of `‖μ‖²` to `f32` and the final subtraction add `3u(…)` at most). When the best
+    /// two candidates differ by more than twice a bound twice that large, the `f32` winner is the
+    /// exact winner; otherwise the row is redone with `f64` distances.
+    fn assign_rows(
+        &self,
+        xs: &[f32],
+        norms: &[f64],
+        g: &mut Array2<f32>,
+        out: &mut [u32],
+    ) -> usize {
+        let rows = norms.len();
+        let d = self.c.ncols();
+        let k = self.k();
+        if k == 1 {
+            out[..rows].fill(0);
+            return 0;
+        }
+        let xv = ArrayView2::from_shape((rows, d), xs).expect("rows × d");
+        let mut gv = g.slice_mut(s![..rows, ..]);
+        general_mat_mul(1.0, &xv, &self.c.t(), 0.0, &mut gv);
+        let u = f32::EPSILON as f64 / 2.0;
+        let gamma = d as f64 * u / (1.0 - d as f64 * u);
+        let err = 2.0 * (gamma + 3.0 * u);
+        let mut refined = 0;
+        for (r, grow) in gv.rows().into_iter().enumerate() {
+            let mut best = f32::INFINITY;
+            let mut second = f32::INFINITY;
+            let mut arg = 0u32;
+            for (c, (&gc, &nc)) in grow.iter().zip(&self.norms).enumerate() {
+                let v = nc - 2.0 * gc;
+                if v < best {
+                    second = best;
+                    best = v;
+                    arg = c as u32;
+                } else if v < second {
+                    second = v;
+                }
+            }
+            let margin = err * (norms[r] + self.max_norm);
+            if (second as f64 - best as f64) > 2.0 * margin {
+                out[r] = arg;
+            } else {
+                out[r] = self.nearest_exact(&xs[r * d..(r + 1) * d]);
+                refined += 1;
+            }
+        }
+        refined
+    }
+}
+
+/// Per-cluster sums of one assignment: `Σx`, counts and `Σ‖x‖²`.
+#[derive(Debug, Clone)]
+pub(crate) struct Acc {
+    k: usize,
+    d: usize,
+    /// `k × D` row-major `Σ_{i∈c} xᵢ`.
+    pub sums: Vec<f64>,
+    /// `|c|`.
+    pub counts: Vec<usize>,
+    /// `Σ_{i∈c} ‖xᵢ‖²`.
+    pub sq: Vec<f64>,
+    /// Points whose label differs from the previous one (assignment kernels only).
+    pub changed: usize,
+    /// Rows that needed the exact `f64` fallback.
+    pub refined: usize,
+}
+
+impl Acc {
+    fn new(k: usize, d: usize) -> Self {
+        Acc {
+            k,
+            d,
+            sums: vec![0.0; k * d],
+            counts: vec![0; k],
+            sq: vec![0.0; k],
+            changed: 0,
+            refined: 0,
+        }
+    }
+
+    fn add_rows(&mut self, xs: &[f32], norms: &[f64], labels: &[u32]) {
+        let d = self.d;
+        for ((row, &nrm), &l) in xs.chunks_exact(d).zip(norms).zip(labels) {
+            let l = l as usize;
+            let s = &mut self.sums[l * d..(l + 1) * d];
+            for (a, &v) in s.iter_mut().zip(row) {
+                *a += v as f64;
+            }
+            self.counts[l] += 1;
+            self.sq[l] += nrm;
+        }
+    }
+
+    fn merge(parts: Vec<Acc>, k: usize, d: usize) -> Acc {
+        let mut acc = Acc::new(k, d);
+        for p in parts {
+            for (a, v) in acc.sums.iter_mut().zip(&p.sums) {
+                *a += v;
+            }
+            for c in 0..k {
+                acc.counts[c] += p.counts[c];
+                acc.sq[c] += p.sq[c];
+            }
+            acc.changed += p.changed;
+            acc.refined += p.refined;
+        }
+        acc
+    }
+
+    /// `Σᵢ ‖xᵢ − μ_{lᵢ}‖²` for the accumulated assignment and centroids `mu`, from
+    /// `Σ‖x‖² − 2μ·Σx + |c|‖μ‖²` per cluster in `f64` (each cluster's term clamped at 0).
+    pub fn distance_to(&self, mu: &Array2<f32>) -> f64 {
+        let d = self.d;
+        let mut total = 0.0;
+        for (c, m) in mu.rows().into_iter().enumerate() {
+            if self.counts[c] == 0 {
+                continue;
+            }
+            let s = &self.sums[c * d..(c + 1) * d];
+            let mut dot = 0.0;
+            let mut nn = 0.0;
+            for (&mv, &sv) in m.iter().zip(s) {
+                dot += mv as f64 * sv;
+                nn += mv as f64 * mv as f64;
+            }
+            total += (self.sq[c] - 2.0 * dot + self.counts[c] as f64 * nn).max(0.0);
+        }
+        total
+    }
+
+    /// The means of the clusters; an empty cluster keeps its row of `prev`.
+    pub fn means(&self, prev: &Array2<f32>) -> Array2<f32> {
+        let d = self.d;
+        let mut out = prev.clone();
+        for (c, mut row) in out.rows_mut().into_iter().enumerate() {
+            let n = self.counts[c];
+            if n == 0 {
+                continue;
+            }
+            let s = &self.sums[c * d..(c + 1) * d];
+            for (o, &v) in row.iter_mut().zip(s) {
+                *o = (v / n as f64) as f32;
+            }
+        }
+        out
+    }
+
+    /// Repairs every empty cluster of this assignment in `mu` (the new centroids) by splitting the
+    /// currently largest cluster (ties → lowest id), as faiss does; returns how many were repaired.
+    ///
+    /// The split copies the centroid and moves the copies apart by `±(|μ_d| + σ)/1024` per
+    /// coordinate, alternating signs, where σ is the cluster's RMS spread per coordinate (so the
+    /// split also works for coordinates that are exactly 0). The two halves share the count.
+    pub fn repair_empty(&self, mu: &mut Array2<f32>) -> usize {
+        let d = self.d;
+        let mut counts = self.counts.clone();
+        let mut sigma: Vec<f64> = (0..self.k)
+            .map(|c| {
+                let n = counts[c];
+                if n == 0 {
+                    return 0.0;
+                }
+                let s = &self.sums[c * d..(c + 1) * d];
+                let mean_sq: f64 = s.iter().map(|v| (v / n as f64).powi(2)).sum();
+                ((self.sq[c] / n as f64 - mean_sq) / d as f64)
+                    .max(0.0)
+                    .sqrt()
+            })
+            .collect();
+        let mut repaired = 0;
+        for c in 0..self.k {
+            if counts[c] != 0 {
+                continue;
+            }
+            let j = (0..self.k).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+            let src: Vec<f32> = mu.row(j).to_vec();
+            for (t, &m) in src.iter().enumerate() {
+                let delta = ((m.abs() as f64 + sigma[j]) / 1024.0) as f32;
+                let sign = if t % 2 == 0 { 1.0 } else { -1.0 };
+                mu[[c, t]] = m + sign * delta;
+                mu[[j, t]] = m - sign * delta;
+            }
+            counts[c] = counts[j] / 2;
+            counts[j] -= counts[c];
+            sigma[c] = sigma[j];
+            repaired += 1;
+        }
+        repaired
+    }
+}
+
+/// Assigns every point to its exact nearest centroid (overwriting `labels`) and accumulates the
+/// cluster sums of the new assignment; `changed` counts labels that differ from `labels`' old
+/// content.
+pub(crate) fn assign_accumulate(p: &Points, mu: &Array2<f32>, labels: &mut [u32]) -> Acc {
+    let cents = Centroids::new(mu);
+    let (k, d) = (mu.nrows(), p.d);
+    let parts = p.par_groups_mut(labels, |_, xs, ns, ls| {
+        let mut acc = Acc::new(k, d);
+        let mut g = Array2::zeros((SUB_ROWS.min(ns.len()), k));
+        let mut new = vec![0u32; SUB_ROWS];
+        for ((xb, nb), lb) in xs
+            .chunks(SUB_ROWS * d)
+            .zip(ns.chunks(SUB_ROWS))
+            .zip(ls.chunks_mut(SUB_ROWS))
+        {
+            acc.refined += cents.assign_rows(xb, nb, &mut g, &mut new);
+            for (old, &nw) in lb.iter_mut().zip(&new) {
+                acc.changed += (*old != nw) as usize;
+                *old = nw;
+            }
+            acc.add_rows(xb, nb, lb);
+        }
+        acc
+    });
+    Acc::merge(parts, k, d)
+}
+
+/// Assigns every point to its exact nearest centroid; returns how many rows needed the exact
+/// fallback.
+pub(crate) fn assign_nearest(p: &Points, mu: &Array2<f32>, labels: &mut [u32]) -> usize {
+    let cents = Centroids::new(mu);
+    let (k, d) = (mu.nrows(), p.d);
+    p.par_groups_mut(labels, |_, xs, ns, ls| {
+        let mut g = Array2::zeros((SUB_ROWS.min(ns.len()), k));
+        let mut refined = 0;
+        for ((xb, nb), lb) in xs
+            .chunks(SUB_ROWS * d)
+            .zip(ns.chunks(SUB_ROWS))
+            .zip(ls.chunks_mut(SUB_ROWS))
+        {
+            refined += cents.assign_rows(xb, nb, &mut g, lb);
+        }
+        refined
+    })
+    .into_iter()
+    .sum()
+}
+
+/// Cluster sums of a given assignment (every label `< k`).
+pub(crate) fn accumulate(p: &Points, labels: &[u32], k: usize) -> Acc {
+    let d = p.d;
+    let g = p.group_rows;
+    let parts: Vec<Acc> = p
+        .as_slice()
+        .par_chunks(g * d)
+        .zip(p.sq_norms.par_chunks(g))
+        .zip(labels.par_chunks(g))
+        .map(|((xs, ns), ls)| {
+            let mut acc = Acc::new(k, d);
+            acc.add_rows(xs, ns, ls);
+            acc
+        })
+        .collect();
+    Acc::merge(parts, k, d)
+}
+
+/// The largest absolute change of any coordinate.
+pub(crate) fn max_abs_shift(a: &Array2<f32>, b: &Array2<f32>) -> f64 {
+    a.iter()
+        .zip(b.iter())
+        .map(|(&x, &y)| (x as f64 - y as f64).abs())
+        .fold(0.0, f64::max)
+}
+
+/// `Σ_c ‖a_c − b_c‖²` (scikit-learn's convergence measure).
+pub(crate) fn total_sq_shift(a: &Array2<f32>, b: &Array2<f32>) -> f64 {
+    a.iter()
+        .zip(b.iter())
+        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
+        .sum()
+}
+
+/// Squared distances `max(0, ‖x‖² + ‖c‖² − 2x·c)` (dot product in `f32`) from the rows of one
+/// sub-block to the rows of `c`, passed to `f(row, c, dist)`.
+fn for_block_dists(
+    xs: &[f32],
+    ns: &[f64],
+    c: &Array2<f32>,
+    cn: &[f64],
+    g: &mut Array2<f32>,
+    mut f: impl FnMut(usize, usize, f64),
+) {
+    let rows = ns.len();
+    let xv = ArrayView2::from_shape((rows, c.ncols()), xs).expect("rows × d");
+    let mut gv = g.slice_mut(s![..rows, ..]);
+    general_mat_mul(1.0, &xv, &c.t(), 0.0, &mut gv);
+    for (r, grow) in gv.rows().into_iter().enumerate() {
+        for (t, &dot) in grow.iter().enumerate() {
+            f(r, t, (ns[r] + cn[t] - 2.0 * dot as f64).max(0.0));
+        }
+    }
+}
+
+fn row_norms(c: &Array2<f32>) -> Vec<f64> {
+    c.rows()
+        .into_iter()
+        .map(|r| r.iter().map(|&v| v as f64 * v as f64).sum())
+        .collect()
+}
+
+/// `min_c ‖xᵢ − c‖²` for every row over the rows of `c` (`m ≥ 1`).
+fn min_sq_dists(p: &Points, c: &Array2<f32>) -> Vec<f64> {
+    let cn = row_norms(c);
+    let d = p.d;
+    let parts = p.par_groups(|_, xs, ns| {
+        let mut out = vec![f64::INFINITY; ns.len()];
+        let mut g = Array2::zeros((SUB_ROWS.min(ns.len()), c.nrows()));
+        for (b, (xb, nb)) in xs.chunks(SUB_ROWS * d).zip(ns.chunks(SUB_ROWS)).enumerate() {
+            for_block_dists(xb, nb, c, &cn, &mut g, |r, _, v| {
+                let o = &mut out[b * SUB_ROWS + r];
+                if v < *o {
+                    *o = v;
+                }
+            });
+        }
+        out
+    });
+    parts.concat()
+}
+
+/// Greedy k-means++ (as scikit-learn: `2 + ⌊ln k⌋` candidates per step, drawn with probability
+/// ∝ D², keeping the one that lowers the potential most). Starts from the rows of `preset`
+/// (`m × D`, may be empty); with none, the first centre is a uniformly random point. Returns
+/// `k × D`. If `preset` already has `k` rows or more, its first `k` rows are returned.
+pub(crate) fn kmeans_plus_plus(
+    p: &Points,
+    k: usize,
+    preset: &Array2<f32>,
+    rng: &mut Rng,
+) -> Array2<f32> {
+    let d = p.d;
+    if preset.nrows() >= k {
+        return preset.slice(s![..k, ..]).to_owned();
+    }
+    let mut chosen: Vec<f32> = preset.iter().cloned().collect();
+    if preset.nrows() == 0 {
+        let i = rng.random_range(0..p.n);
+        chosen.extend_from_slice(p.row(i));
+    }
+    let m = chosen.len() / d;
+    let mut closest = min_sq_dists(
+        p,
+        &Array2::from_shape_vec((m, d), chosen.clone()).expect("m × d"),
+    );
+    let trials = 2 + (k as f64).ln().floor() as usize;
+    let mut cumsum = vec![0.0f64; p.n];
+    while chosen.len() / d < k {
+        let mut acc = 0.0;
+        for (c, &v) in cumsum.iter_mut().zip(&closest) {
+            acc += v;
+            *c = acc;
+        }
+        let pot = acc;
+        let cand_ids: Vec<usize> = (0..trials)
+            .map(|_| {
+                let r = rng.random::<f64>() * pot;
+                cumsum.partition_point(|&c| c < r).min(p.n - 1)
+            })
+            .collect();
+        let mut cands = Array2::zeros((trials, d));
+        for (t, &i) in cand_ids.iter().enumerate() {
+            cands.row_mut(t).assign(&ndarray::aview1(p.row(i)));
+        }
+        let cn = row_norms(&cands);
+        let closest_ref = &closest;
+        let parts = p.par_groups(|start, xs, ns| {
+            let mut pots = vec![0.0f64; trials];
+            let mut g = Array2::zeros((SUB_ROWS.min(ns.len()), trials));
+            let mut b0 = start;
+            for (xb, nb) in xs.chunks(SUB_ROWS * d).zip(ns.chunks(SUB_ROWS)) {
+                for_block_dists(xb, nb, &cands, &cn, &mut g, |r, t, v| {
+                    pots[t] += v.min(closest_ref[b0 + r]);
+                });
+                b0 += nb.len();
+            }
+            pots
+        });
+        let mut pots = vec![0.0f64; trials];
+        for part in parts {
+            for (a, v) in pots.iter_mut().zip(part) {
+                *a += v;
+            }
+        }
+        let best = (0..trials).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
+        let best_row = cands.slice(s![best..best + 1, ..]).to_owned();
+        let dnew = min_sq_dists(p, &best_row);
+        for (c, v) in closest.iter_mut().zip(dnew) {
+            if v < *c {
+                *c = v;
+            }
+        }
+        chosen.extend(best_row.iter().cloned());
+    }
+    Array2::from_shape_vec((k, d), chosen).expect("k × d")
+}
+
+/// `k` distinct random rows.
+pub(crate) fn random_rows(p: &Points, k: usize, rng: &mut Rng) -> Array2<f32> {
+    let idx = rand::seq::index::sample(rng, p.n, k).into_vec();
+    let mut out = Array2::zeros((k, p.d));
+    for (r, &i) in idx.iter().enumerate() {
+        out.row_mut(r).assign(&ndarray::aview1(p.row(i)));
+    }
+    out
+}
+
+/// The means of the first `min(k, #components)` must-link components (largest first, ties by
+/// smallest member), as an `m × D` matrix.
+pub(crate) fn component_means(p: &Points, comps: &[Vec<u32>], k: usize) -> Array2<f32> {
+    let m = comps.len().min(k);
+    let mut out = Array2::zeros((m, p.d));
+    for (r, comp) in comps.iter().take(m).enumerate() {
+        let mut s = vec![0.0f64; p.d];
+        for &i in comp {
+            for (a, &v) in s.iter_mut().zip(p.row(i as usize)) {
+                *a += v as f64;
+            }
+        }
+        for (o, v) in out.row_mut(r).iter_mut().zip(s) {
+            *o = (v / comp.len() as f64) as f32;
+        }
+    }
+    out
+}
+
+/// Adjacency of `pairs` over `n` points with each partner listed once (duplicates and reversed
+/// duplicates removed), partners ascending.
+pub(crate) fn dedup_adjacency(n: usize, pairs: &[(u32, u32)]) -> Adjacency {
+    let raw = Adjacency::from_pairs(n, pairs);
+    let mut offsets = Vec::with_capacity(n + 1);
+    let mut neighbours = Vec::with_capacity(raw.neighbours.len());
+    offsets.push(0);
+    let mut buf: Vec<u32> = Vec::new();
+    for i in 0..n {
+        let row = raw.of(i);
+        if row.len() > 1 {
+            buf.clear();
+            buf.extend_from_slice(row);
+            buf.sort_unstable();
+            buf.dedup();
+            neighbours.extend_from_slice(&buf);
+        } else {
+            neighbours.extend_from_slice(row);
+        }
+        offsets.push(neighbours.len());
+    }
+    Adjacency {
+        offsets,
+        neighbours,
+    }
+}
+
+/// Number of distinct pairs `{i, j}` of `adj` (over the points `pts`) for which `bad(lᵢ, lⱼ)`.
+pub(crate) fn count_pairs(
+    adj: &Adjacency,
+    pts: &[u32],
+    labels: &[u32],
+    bad: impl Fn(u32, u32) -> bool,
+) -> usize {
+    let mut n = 0;
+    for &i in pts {
+        let li = labels[i as usize];
+        for &j in adj.of(i as usize) {
+            if j > i && bad(li, labels[j as usize]) {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Violated must-links and cannot-links of `labels` (distinct pairs).
+pub(crate) fn violations(cs: &ConstraintSet, labels: &[u32]) -> (usize, usize) {
+    if cs.is_empty() {
+        return (0, 0);
+    }
+    let count = |pairs: &[(u32, u32)], bad: &dyn Fn(u32, u32) -> bool| {
+        let mut v: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.iter()
+            .filter(|&&(a, b)| bad(labels[a as usize], labels[b as usize]))
+            .count()
+    };
+    (
+        count(&cs.must_link, &|a, b| a != b),
+        count(&cs.cannot_link, &|a, b| a == b),
+    )
+}
+
+/// Checks `constraints` against a data set of `n` points.
+pub(crate) fn check_constraints(cs: &ConstraintSet, n: usize) -> Result<(), ClusterError> {
+    if cs.n_points != n {
+        return Err(ClusterError::InvalidConstraints(format!(
+            "the constraint set is over {} points but the feature matrix has {n} rows",
+            cs.n_points
+        )));
+    }
+    cs.validate().map_err(ClusterError::InvalidConstraints)
+}
+
+/// Checks `1 ≤ k ≤ n`.
+pub(crate) fn check_k(k: usize, n: usize) -> Result<(), ClusterError> {
+    if k > n {
+        return Err(ClusterError::InvalidParam {
+            name: "k",
+            reason: format!("k = {k} clusters asked for but the data have only {n} points"),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `init` is `k × d` and finite.
+pub(crate) fn check_init(init: &Array2<f32>, k: usize, d: usize) -> Result<(), ClusterError> {
+    if init.dim() != (k, d) {
+        return Err(ClusterError::InvalidParam {
+            name: "init",
+            reason: format!(
+                "initial centroids must be {k} × {d} (k × features), found {} × {}",
+                init.nrows(),
+                init.ncols()
+            ),
+        });
+    }
+    check_finite(init.view()).map_err(|e| ClusterError::InvalidParam {
+        name: "init",
+        reason: format!("initial centroids: {e}"),
+    })
+}
+
+/// Converts internal labels to the public form.
+pub(crate) fn to_usize(labels: &[u32]) -> Vec<usize> {
+    labels.iter().map(|&l| l as usize).collect()
+}

@@ -191,5 +191,25 @@ impl ConstrainedClusterer for Algorithm {
     }
 }
 
+/// The nearest centroid (squared Euclidean, ties → lowest id) of every row of `x`: how new points
+/// (e.g. a test split) are assigned to a finished clustering.
+pub fn predict_nearest(
+    x: ArrayView2<'_, f32>,
+    centroids: ArrayView2<'_, f32>,
+) -> Result<Vec<usize>, ClusterError> {
+    if x.ncols() != centroids.ncols() {
+        return Err(ClusterError::InvalidData(format!(
+            "points have {} columns but the centroids have {}",
+            x.ncols(),
+            centroids.ncols()
+        )));
+    }
+    let p = kernels::Points::new(x)?;
+    let mu = centroids.as_standard_layout().into_owned();
+    let mut labels = vec![0u32; p.n];
+    kernels::assign_nearest(&p, &mu, &mut labels);
+    Ok(labels.into_iter().map(|l| l as usize).collect())
+}
+
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,12 @@ pub enum PckMeansInit {
     /// k-means++ on the data, ignoring the constraints.
     #[serde(rename = "kmeans++", alias = "kmeanspp")]
     KMeansPlusPlus,
+    /// The original study's initialisation, for faithful reruns: like `Neighbourhood` when there
+    /// are must-links; without any, the original sorted its (singleton) neighbourhoods by size with
+    /// a stable sort, so its "k-means baseline" started from the first `k` data points, without
+    /// k-means++ or restarts.
+    #[serde(rename = "original")]
+    Original,
 }
 
 fn default_max_iter() -> usize {
@@ -328,6 +334,12 @@ impl ConstrainedClusterer for PckMeansParams {
                 component_means(&p, &constraints.must_link_components(false), self.k)
             }
             PckMeansInit::KMeansPlusPlus => Array2::zeros((0, p.d)),
+            PckMeansInit::Original if constraints.must_link.is_empty() => {
+                component_means(&p, &constraints.must_link_components(true), self.k)
+            }
+            PckMeansInit::Original => {
+                component_means(&p, &constraints.must_link_components(false), self.k)
+            }
         };
         let init = kmeans_plus_plus(&p, self.k, &preset, &mut rng);
         Ok(self.run(&p, &prep, init, seed))

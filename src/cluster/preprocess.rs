@@ -362,16 +362,16 @@ impl PcaModel {
     }
 }
 
-/// The preprocessing chain of the pipeline: finiteness check, optional PCA `(dim, whiten)`, then
-/// optional L2 row normalisation.
+/// The preprocessing chain of the pipeline: finiteness check, optional PCA to `pca_dim`
+/// components (whitened when `whiten`), then optional L2 row normalisation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Preprocess {
-    /// PCA to `dim` components, whitened when the flag is true; `None` skips PCA.
-    #[serde(default)]
-    pub pca: Option<(usize, bool)>,
+    /// PCA to this many components; `0` skips PCA.
+    pub pca_dim: usize,
+    /// Whiten the PCA components (ignored without PCA).
+    pub whiten: bool,
     /// L2-normalise rows (after PCA).
-    #[serde(default)]
     pub l2: bool,
 }
 
@@ -379,7 +379,8 @@ impl Preprocess {
     /// The paper's (and DeepCluster's) chain: whitened PCA to 32, then L2.
     pub fn paper() -> Self {
         Preprocess {
-            pca: Some((32, true)),
+            pca_dim: 32,
+            whiten: true,
             l2: true,
         }
     }
@@ -395,16 +396,29 @@ impl Preprocess {
         x: ArrayView2<'_, f32>,
     ) -> Result<(Array2<f32>, Option<PcaModel>), PreprocessError> {
         check_finite(x)?;
-        let (mut out, model) = match self.pca {
-            Some((dim, whiten)) => {
-                let m = Pca::new(dim, whiten).fit(x)?;
-                (m.transform(x)?, Some(m))
-            }
-            None => (x.to_owned(), None),
+        let model = match self.pca_dim {
+            0 => None,
+            dim => Some(Pca::new(dim, self.whiten).fit(x)?),
+        };
+        let out = self.apply_with_fitted(x, model.as_ref())?;
+        Ok((out, model))
+    }
+
+    /// Applies the chain to new points `x` with a PCA fitted earlier (`None` skips PCA), e.g. to
+    /// map a test split into the space a clustering was made in.
+    pub fn apply_with_fitted(
+        &self,
+        x: ArrayView2<'_, f32>,
+        pca: Option<&PcaModel>,
+    ) -> Result<Array2<f32>, PreprocessError> {
+        check_finite(x)?;
+        let mut out = match pca {
+            Some(m) => m.transform(x)?,
+            None => x.to_owned(),
         };
         if self.l2 {
             l2_normalize_rows(out.view_mut())?;
         }
-        Ok((out, model))
+        Ok(out)
     }
 }

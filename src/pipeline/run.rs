@@ -445,7 +445,12 @@ fn evaluate_test(
             epoch: cfg.epochs,
             source,
         })?;
-    let pred = predict_nearest(emb.view(), c.centroids.view());
+    let pred = predict_nearest(emb.view(), c.centroids.view()).map_err(|source| {
+        PipelineError::Cluster {
+            epoch: cfg.epochs,
+            source,
+        }
+    })?;
     Ok(TestMetrics {
         n: truth.len(),
         nmi: metrics::nmi(&truth, &pred, metrics::NmiNorm::Arithmetic)?,
@@ -460,8 +465,8 @@ fn write_final_arrays(
     embedding: &Array2<f32>,
     c: &Clustering,
 ) -> Result<(), PipelineError> {
-    data::npy::write_features(&dir.file("features-final.npy"), features)?;
-    data::npy::write_features(&dir.file("embedding-final.npy"), embedding)?;
+    data::npy::write_features(&dir.file("features-final.npy"), features.view())?;
+    data::npy::write_features(&dir.file("embedding-final.npy"), embedding.view())?;
     data::npy::write_labels(&dir.file("labels-final.npy"), &c.assignments)?;
     Ok(())
 }

@@ -1,1 +1,86 @@
-//! The CNN and its training, on libtorch through `tch`. The only module that touches libtorch.
+//! The CNN and its training, on libtorch through `tch`. The only module that touches libtorch:
+//! no `tch` type appears in its public API.
+//!
+//! * [`Images`] — a dataset's images as one normalised tensor, built once.
+//! * [`Network`] — the original DeepCluster MNIST network ([`Arch::Paper`], 11,706 parameters
+//!   with k = 10) or a wider variant ([`Arch::Wide`]); feature extraction, a training epoch on
+//!   pseudo-labels, head reset, checkpoints.
+//! * [`ModelConfig`] — validated hyper-parameters; `Default` is the original's setting.
+//!
+//! Randomness: initialisation, head resets, dropout masks and augmentation shifts are drawn from
+//! [`crate::seed::rng`] streams of the `seed` passed to [`Network::new`], [`Network::reset_head`]
+//! and [`Network::train_epoch`] — never from libtorch's generator, which is one global object
+//! shared by every thread of the process (concurrent runs would perturb each other). So results
+//! are reproducible, and a run resumed from a checkpoint continues bit for bit.
+//! Optimisers are plain SGD written on tensors (`sgd.rs`) so that the momentum buffers go into
+//! checkpoints.
+mod config;
+mod error;
+mod images;
+mod network;
+mod sgd;
+
+pub use config::{Arch, ModelConfig};
+pub use error::ModelError;
+pub use images::Images;
+pub use network::{Network, TrainStats, INPUT_SIDE};
+
+use serde::{Deserialize, Serialize};
+
+/// The libtorch release tch 0.26 is built against (and `scripts/setup-libtorch.sh` installs).
+pub const LIBTORCH_VERSION: &str = "2.13.0";
+
+/// Where tensors live and computations run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComputeDevice {
+    /// The CPU (libtorch's intra-op thread pool, see [`set_threads`]).
+    Cpu,
+    /// A CUDA GPU, by ordinal.
+    Cuda(usize),
+}
+
+impl std::fmt::Display for ComputeDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ComputeDevice::Cpu => write!(f, "cpu"),
+            ComputeDevice::Cuda(i) => write!(f, "cuda:{i}"),
+        }
+    }
+}
+
+/// The device the model uses: the CPU, or with feature `cuda` the first GPU when one is present.
+pub fn device() -> ComputeDevice {
+    match tch_device() {
+        tch::Device::Cuda(i) => ComputeDevice::Cuda(i),
+        _ => ComputeDevice::Cpu,
+    }
+}
+
+pub(crate) fn tch_device() -> tch::Device {
+    #[cfg(feature = "cuda")]
+    {
+        tch::Device::cuda_if_available()
+    }
+    #[cfg(not(feature = "cuda"))]
+    {
+        tch::Device::Cpu
+    }
+}
+
+/// Sets libtorch's intra-op thread count (its default is the number of cores). 0 is ignored.
+pub fn set_threads(n: usize) {
+    if n > 0 {
+        tch::set_num_threads(n.min(i32::MAX as usize) as i32);
+    }
+}
+
+/// libtorch's current intra-op thread count.
+pub fn threads() -> usize {
+    tch::get_num_threads().max(1) as usize
+}
+
+/// A one-line description of the backend, e.g. `tch 0.26.0 / libtorch 2.13.0 (cpu)`.
+pub fn backend() -> String {
+    format!("tch 0.26.0 / libtorch {LIBTORCH_VERSION} ({})", device())
+}

@@ -12,8 +12,8 @@
 //! | [`labels`] | label scenarios (sparsity, noise, class coverage, granularity, schedules) → [`labels::ConstraintSet`] |
 //! | [`cluster`] | k-means, PCK-means, COP-k-means, seeded k-means, PCA/whitening/L2 preprocessing |
 //! | [`metrics`] | NMI, ARI, AMI, accuracy (Hungarian), silhouette, Davies–Bouldin, confusion matrix |
-//! | `model` | the CNN and its training on libtorch via `tch` (feature `torch`, on by default) |
-//! | `pipeline` | the DeepCluster loop: extract → preprocess → cluster → train, checkpointed (feature `torch`) |
+//! | [`model`] | the CNN and its training on libtorch via `tch` (the network needs feature `torch`, on by default) |
+//! | [`pipeline`] | run configs and the DeepCluster loop: extract → preprocess → cluster → train, checkpointed (running needs `torch`) |
 //! | [`viz`] | plots and t-SNE |
 //! | [`experiment`] | run configs, presets, grids, reports |
 //!
@@ -26,9 +26,7 @@ pub mod data;
 pub mod experiment;
 pub mod labels;
 pub mod metrics;
-#[cfg(feature = "torch")]
 pub mod model;
-#[cfg(feature = "torch")]
 pub mod pipeline;
 pub mod progress;
 pub mod seed;

@@ -54,6 +54,7 @@ pub enum ModelError {
 }
 
 impl ModelError {
+    #[cfg(feature = "torch")]
     pub(crate) fn torch(context: &'static str) -> impl FnOnce(tch::TchError) -> ModelError {
         move |e| ModelError::Torch {
             context,
@@ -61,6 +62,7 @@ impl ModelError {
         }
     }
 
+    #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub(crate) fn arg(
         argument: impl Into<String>,
         expected: impl Into<String>,

@@ -1,5 +1,6 @@
 //! The CNN and its training, on libtorch through `tch`. The only module that touches libtorch:
-//! no `tch` type appears in its public API.
+//! no `tch` type appears in its public API. The configuration types ([`ModelConfig`], [`Arch`],
+//! [`ModelError`]) are always available; the network itself needs the `torch` feature.
 //!
 //! * [`Images`] — a dataset's images as one normalised tensor, built once.
 //! * [`Network`] — the original DeepCluster MNIST network ([`Arch::Paper`], 11,706 parameters
@@ -16,13 +17,18 @@
 //! checkpoints.
 mod config;
 mod error;
+#[cfg(feature = "torch")]
 mod images;
+#[cfg(feature = "torch")]
 mod network;
+#[cfg(feature = "torch")]
 mod sgd;
 
 pub use config::{Arch, ModelConfig};
 pub use error::ModelError;
+#[cfg(feature = "torch")]
 pub use images::Images;
+#[cfg(feature = "torch")]
 pub use network::{Network, TrainStats, INPUT_SIDE};
 
 use serde::{Deserialize, Serialize};
@@ -50,6 +56,7 @@ impl std::fmt::Display for ComputeDevice {
 }
 
 /// The device the model uses: the CPU, or with feature `cuda` the first GPU when one is present.
+#[cfg(feature = "torch")]
 pub fn device() -> ComputeDevice {
     match tch_device() {
         tch::Device::Cuda(i) => ComputeDevice::Cuda(i),
@@ -57,6 +64,7 @@ pub fn device() -> ComputeDevice {
     }
 }
 
+#[cfg(feature = "torch")]
 pub(crate) fn tch_device() -> tch::Device {
     #[cfg(feature = "cuda")]
     {
@@ -69,6 +77,7 @@ pub(crate) fn tch_device() -> tch::Device {
 }
 
 /// Sets libtorch's intra-op thread count (its default is the number of cores). 0 is ignored.
+#[cfg(feature = "torch")]
 pub fn set_threads(n: usize) {
     if n > 0 {
         tch::set_num_threads(n.min(i32::MAX as usize) as i32);
@@ -76,11 +85,13 @@ pub fn set_threads(n: usize) {
 }
 
 /// libtorch's current intra-op thread count.
+#[cfg(feature = "torch")]
 pub fn threads() -> usize {
     tch::get_num_threads().max(1) as usize
 }
 
 /// A one-line description of the backend, e.g. `tch 0.26.0 / libtorch 2.13.0 (cpu)`.
+#[cfg(feature = "torch")]
 pub fn backend() -> String {
     format!("tch 0.26.0 / libtorch {LIBTORCH_VERSION} ({})", device())
 }

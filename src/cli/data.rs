@@ -99,7 +99,7 @@ pub fn run(cmd: DataCommand, g: &Global) -> anyhow::Result<()> {
         DataCommand::Verify(a) => verify(a),
         DataCommand::Info(a) => info(a),
         DataCommand::List(a) => list(a),
-        DataCommand::Subset(a) => subset(a, g.seed),
+        DataCommand::Subset(a) => subset(a, g.seed.unwrap_or(42)),
     }
 }
 

@@ -49,7 +49,7 @@ pub fn run(a: EvalArgs, g: &Global) -> anyhow::Result<()> {
         "n": pred.len(),
         "nmi": metrics::nmi(&truth, &pred, metrics::NmiNorm::Arithmetic)?,
         "ari": metrics::ari(&truth, &pred)?,
-        "ami": metrics::ami(&truth, &pred)?,
+        "ami": metrics::ami(&truth, &pred, metrics::NmiNorm::Arithmetic)?,
         "acc": metrics::accuracy(&truth, &pred)?,
     });
     if let Some(f) = &a.features {

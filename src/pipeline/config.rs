@@ -228,6 +228,11 @@ impl RunConfig {
     /// (`0.2`, `"stratified"`, `[1, 2]`); a bare word is taken as a string.
     pub fn with_override(&self, key: &str, value: &str) -> Result<Self, ConfigError> {
         let origin = format!("--set {key}={value}");
+        if key == "cluster.algo" {
+            // Another algorithm has other parameters: start from its defaults, keeping k.
+            let name = value.trim().trim_matches('"');
+            return self.merged_with_toml(&format!("[cluster]\nalgo = {name:?}\n"), &origin);
+        }
         let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
@@ -275,11 +280,12 @@ impl RunConfig {
         meta.insert("backend".into(), backend.into());
         let mut t = toml::Table::new();
         t.insert("meta".into(), toml::Value::Table(meta));
+        // [meta] goes last: keys after a table header would belong to that table.
         format!(
             "# Written by deepclust {}. Rerun with: deepclust run --config <this file>\n{}\n{}",
             crate::VERSION,
+            self.to_toml(),
             toml::to_string_pretty(&t).expect("meta serialises"),
-            self.to_toml()
         )
     }
 
@@ -368,7 +374,11 @@ fn merge_tables(base: &mut toml::Table, top: toml::Table) {
             (Some(toml::Value::Table(b)), toml::Value::Table(t)) => {
                 // A different algorithm replaces the section; the same one is merged.
                 if t.get("algo").is_some_and(|a| Some(a) != b.get("algo")) {
+                    let k = b.get("k").cloned();
                     *b = t;
+                    if let (false, Some(k)) = (b.contains_key("k"), k) {
+                        b.insert("k".into(), k);
+                    }
                 } else {
                     merge_tables(b, t)
                 }

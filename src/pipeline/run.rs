@@ -309,6 +309,10 @@ fn prepare_dir(
         }
         return Ok(dir.read_checkpoint()?);
     }
+    for sub in ["assignments", "checkpoint"] {
+        let p = root.join(sub);
+        std::fs::create_dir_all(&p).map_err(|source| RunDirError::Io { path: p, source })?;
+    }
     super::rundir::atomic_write(&dir.config(), cfg.to_saved_toml(&model::backend()).as_bytes())?;
     Ok(None)
 }

@@ -9,7 +9,7 @@
 //! sizes instead of being uniform over clusters. [`Sampler::Original`] reproduces that for faithful
 //! reruns of the paper; [`Sampler::Uniform`] is the correct sampler and our default.
 use crate::seed;
-use rand::seq::SliceRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 

@@ -265,8 +265,10 @@ pub struct LabelScenario {
     /// How labelled points are drawn.
     pub sampling: Sampling,
     /// Fraction of the labelled points (`round(noise · count)` of them) whose shown label is replaced
-    /// by a uniformly random *other* class, in `[0, 1]`. 0.9 makes labels independent of the truth
-    /// (for 10 classes), 1.0 anti-correlated.
+    /// by a uniformly random *other* class of all `n_classes` (also outside `classes`), in `[0, 1]`.
+    /// 0.9 makes labels independent of the truth (for 10 classes), 1.0 anti-correlated. Which points
+    /// are mislabelled and how is drawn independently of which points are labelled. (The original
+    /// took `int(noise · count)` points; `round` differs only when `noise · count` is not an integer.)
     pub noise: f64,
     /// Classes that labels are drawn from.
     pub classes: ClassCoverage,

@@ -119,20 +119,30 @@ fn check_lengths(truth: &[usize], pred: &[usize]) -> Result<(), MetricsError> {
 
 /// Maps labels to `0..k` in order of their sorted distinct values; returns (distinct values, codes).
 fn encode(labels: &[usize]) -> (Vec<usize>, Vec<u32>) {
+    let max = labels.iter().copied().max().unwrap_or(0);
+    if max < 4 * labels.len() + 1024 {
+        // Small label values: a direct lookup table, no sorting.
+        const ABSENT: u32 = u32::MAX;
+        let mut map = vec![ABSENT; max + 1];
+        for &l in labels {
+            map[l] = 0;
+        }
+        let mut uniq = Vec::new();
+        for (v, m) in map.iter_mut().enumerate() {
+            if *m != ABSENT {
+                *m = uniq.len() as u32;
+                uniq.push(v);
+            }
+        }
+        let codes = labels.iter().map(|&l| map[l]).collect();
+        return (uniq, codes);
+    }
     let mut uniq = labels.to_vec();
     uniq.sort_unstable();
     uniq.dedup();
-    let codes = if uniq.last().is_some_and(|&m| m < 4 * labels.len() + 1024) {
-        let mut map = vec![0u32; uniq.last().map_or(0, |&m| m + 1)];
-        for (k, &u) in uniq.iter().enumerate() {
-            map[u] = k as u32;
-        }
-        labels.iter().map(|&l| map[l]).collect()
-    } else {
-        labels
-            .iter()
-            .map(|l| uniq.binary_search(l).expect("present") as u32)
-            .collect()
-    };
+    let codes = labels
+        .iter()
+        .map(|l| uniq.binary_search(l).expect("present") as u32)
+        .collect();
     (uniq, codes)
 }

@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Side of the square tiles of point pairs: a 256 × 256 `f32` tile (256 KiB) fits in L2.
 const BLOCK: usize = 256;
-/// Largest per-point-per-cluster table (entries) the exact method allocates (8 bytes each).
-const MAX_TABLE: usize = 1 << 28;
+/// Largest per-point-per-cluster table (entries) the exact method allocates (8 bytes each: 1 GiB).
+const MAX_TABLE: usize = 1 << 27;
 
 /// Validates a feature matrix and its labels for silhouette / Davies–Bouldin; returns the label codes
 /// (`0..k`) and `k`.

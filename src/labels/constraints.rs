@@ -115,6 +115,62 @@ impl ConstraintSet {
         comps
     }
 
+    /// The cannot-links expanded over the must-link components, as the original PCK-means
+    /// preprocessing did: each cannot-link `(i, j)` becomes every pair `(a, b)` with `a` in the
+    /// must-link component of `i` and `b` in that of `j`.
+    ///
+    /// Pairs are returned as `(min, max)`, without duplicates, in a deterministic order (component
+    /// pairs in order of their first cannot-link, members ascending). A cannot-link whose two ends
+    /// are in the same component (inconsistent constraints) is kept as it is, not expanded.
+    pub fn expanded_cannot_links(&self) -> Vec<(u32, u32)> {
+        let n = self.n_points;
+        let mut uf = UnionFind::new(n);
+        for &(a, b) in &self.must_link {
+            uf.union(a as usize, b as usize);
+        }
+        let roots: Vec<u32> = (0..n).map(|i| uf.find(i) as u32).collect();
+        // Members of each component, in CSR form keyed by root.
+        let mut offsets = vec![0usize; n + 1];
+        for &r in &roots {
+            offsets[r as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut members = vec![0u32; n];
+        for (i, &r) in roots.iter().enumerate() {
+            members[fill[r as usize]] = i as u32;
+            fill[r as usize] += 1;
+        }
+        let comp = |r: u32| &members[offsets[r as usize]..offsets[r as usize + 1]];
+
+        let mut seen: std::collections::HashSet<(u32, u32)> = Default::default();
+        let mut seen_inconsistent: std::collections::HashSet<(u32, u32)> = Default::default();
+        let mut out = Vec::new();
+        for &(i, j) in &self.cannot_link {
+            let (ri, rj) = (roots[i as usize], roots[j as usize]);
+            if ri == rj {
+                let p = (i.min(j), i.max(j));
+                if seen_inconsistent.insert(p) {
+                    out.push(p);
+                }
+                continue;
+            }
+            let key = (ri.min(rj), ri.max(rj));
+            if seen.insert(key) {
+                let (ca, cb) = (comp(key.0), comp(key.1));
+                out.reserve(ca.len() * cb.len());
+                for &a in ca {
+                    for &b in cb {
+                        out.push((a.min(b), a.max(b)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Points that take part in at least one constraint, ascending.
     pub fn constrained_points(&self) -> Vec<u32> {
         let mut seen = vec![false; self.n_points];

@@ -212,7 +212,7 @@ impl Panel {
     pub(crate) fn dots_generic(&self, xs: &[f32], out: &mut [f32]) {
         // Eight independent accumulator chains hide the add latency: 4 rows × 2 blocks of
         // vectors when there are 16 or more, else 8 rows × 1 block.
-        if self.kp % (2 * LANES) == 0 {
+        if self.kp.is_multiple_of(2 * LANES) {
             self.rows_in_steps::<4, 2>(xs, out);
         } else {
             self.rows_in_steps::<8, 1>(xs, out);
@@ -235,8 +235,9 @@ impl Panel {
     }
 
     /// `R` rows against all vectors, `B` blocks of [`LANES`] vectors at a time (`kp` is a multiple
-    /// of `B · LANES`).
+    /// of `B · LANES`). Index loops over the constant bounds keep the accumulators in registers.
     #[inline(always)]
+    #[allow(clippy::needless_range_loop)]
     fn micro<const R: usize, const B: usize>(&self, xs: &[f32], out: &mut [f32]) {
         let (d, kp) = (self.d, self.kp);
         let x: [&[f32]; R] = std::array::from_fn(|r| &xs[r * d..(r + 1) * d]);
@@ -403,29 +404,45 @@ impl Acc {
         }
     }
 
-    fn add_rows(&mut self, xs: &[f32], norms: &[f64], labels: &[u32]) {
+    /// Adds the rows of `xs` under `labels`, leaving out rows `r` with `skip[r] != UNASSIGNED`.
+    fn add_rows(&mut self, xs: &[f32], norms: &[f64], labels: &[u32], skip: Option<&[u32]>) {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { self.add_rows_avx2(xs, norms, labels) };
+                unsafe { self.add_rows_avx2(xs, norms, labels, skip) };
                 return;
             }
         }
-        self.add_rows_generic(xs, norms, labels);
+        self.add_rows_generic(xs, norms, labels, skip);
     }
 
     /// The same additions in the same order per element, 4 `f64` lanes wide: identical sums.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn add_rows_avx2(&mut self, xs: &[f32], norms: &[f64], labels: &[u32]) {
-        self.add_rows_generic(xs, norms, labels);
+    unsafe fn add_rows_avx2(
+        &mut self,
+        xs: &[f32],
+        norms: &[f64],
+        labels: &[u32],
+        skip: Option<&[u32]>,
+    ) {
+        self.add_rows_generic(xs, norms, labels, skip);
     }
 
     #[inline(always)]
-    fn add_rows_generic(&mut self, xs: &[f32], norms: &[f64], labels: &[u32]) {
+    fn add_rows_generic(
+        &mut self,
+        xs: &[f32],
+        norms: &[f64],
+        labels: &[u32],
+        skip: Option<&[u32]>,
+    ) {
         let d = self.d;
-        for ((row, &nrm), &l) in xs.chunks_exact(d).zip(norms).zip(labels) {
+        for (r, ((row, &nrm), &l)) in xs.chunks_exact(d).zip(norms).zip(labels).enumerate() {
+            if skip.is_some_and(|s| s[r] != UNASSIGNED) {
+                continue;
+            }
             let l = l as usize;
             let s = &mut self.sums[l * d..(l + 1) * d];
             for (a, &v) in s.iter_mut().zip(row) {
@@ -434,6 +451,17 @@ impl Acc {
             self.counts[l] += 1;
             self.sq[l] += nrm;
         }
+    }
+
+    /// Adds one point with label `l`.
+    pub fn add_point(&mut self, row: &[f32], nrm: f64, l: u32) {
+        let d = self.d;
+        let l = l as usize;
+        for (a, &v) in self.sums[l * d..(l + 1) * d].iter_mut().zip(row) {
+            *a += v as f64;
+        }
+        self.counts[l] += 1;
+        self.sq[l] += nrm;
     }
 
     fn merge(parts: Vec<Acc>, k: usize, d: usize) -> Acc {
@@ -536,14 +564,21 @@ impl Acc {
 
 /// Assigns every point to its exact nearest centroid (overwriting `labels`) and accumulates the
 /// cluster sums of the new assignment; `changed` counts labels that differ from `labels`' old
-/// content.
-pub(crate) fn assign_accumulate(p: &Points, mu: &Array2<f32>, labels: &mut [u32]) -> Acc {
+/// content. Points `i` with `skip[i] != UNASSIGNED` are assigned but left out of the sums (the
+/// caller relabels and adds them itself).
+pub(crate) fn assign_accumulate(
+    p: &Points,
+    mu: &Array2<f32>,
+    labels: &mut [u32],
+    skip: Option<&[u32]>,
+) -> Acc {
     let cents = Centroids::new(mu);
     let (k, d) = (mu.nrows(), p.d);
-    let parts = p.par_groups_mut(labels, |_, xs, ns, ls| {
+    let parts = p.par_groups_mut(labels, |start, xs, ns, ls| {
         let mut acc = Acc::new(k, d);
         let mut g = vec![0.0f32; SUB_ROWS.min(ns.len()) * cents.panel.kp];
         let mut new = vec![0u32; SUB_ROWS];
+        let mut row0 = start;
         for ((xb, nb), lb) in xs
             .chunks(SUB_ROWS * d)
             .zip(ns.chunks(SUB_ROWS))
@@ -554,7 +589,8 @@ pub(crate) fn assign_accumulate(p: &Points, mu: &Array2<f32>, labels: &mut [u32]
                 acc.changed += (*old != nw) as usize;
                 *old = nw;
             }
-            acc.add_rows(xb, nb, lb);
+            acc.add_rows(xb, nb, lb, skip.map(|s| &s[row0..row0 + nb.len()]));
+            row0 += nb.len();
         }
         acc
     });
@@ -593,7 +629,7 @@ pub(crate) fn accumulate(p: &Points, labels: &[u32], k: usize) -> Acc {
         .zip(labels.par_chunks(g))
         .map(|((xs, ns), ls)| {
             let mut acc = Acc::new(k, d);
-            acc.add_rows(xs, ns, ls);
+            acc.add_rows(xs, ns, ls, None);
             acc
         })
         .collect();

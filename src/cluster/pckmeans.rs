@@ -2,9 +2,8 @@
 //! pairwise constraints, with the semantics of the implementation the paper used (see
 //! `original_implementation.md`), minus its crash on empty clusters.
 use super::kernels::{
-    accumulate, assign_nearest, check_constraints, check_init, check_k, component_means,
-    count_pairs, dedup_adjacency, kmeans_plus_plus, max_abs_shift, sq_dist, to_usize, Points,
-    UNASSIGNED,
+    assign_accumulate, check_constraints, check_init, check_k, component_means, count_pairs,
+    dedup_adjacency, kmeans_plus_plus, max_abs_shift, sq_dist, to_usize, Points, UNASSIGNED,
 };
 use super::kmeans::validate_common;
 use super::{ClusterError, Clustering, ConstrainedClusterer, IterStats};
@@ -195,8 +194,10 @@ impl PckMeansParams {
         let mut repaired = 0;
         let mut last = None;
         for t in 0..self.max_iter {
-            // 1. Unconstrained points: nearest centroid, in parallel (constrained ones redone below).
-            let refined = assign_nearest(p, &mu, &mut labels);
+            // 1. Unconstrained points: nearest centroid, in parallel, with their cluster sums
+            //    (constrained points are redone and added below).
+            let mut acc = assign_accumulate(p, &mu, &mut labels, Some(&prep.rank));
+            let refined = acc.refined;
             // 2. Constrained points: sequential ICM pass in this iteration's random order of all
             //    points (unconstrained ones are skipped: nothing depends on them).
             clab.fill(UNASSIGNED);
@@ -242,9 +243,9 @@ impl PckMeansParams {
             }
             for (&i, &l) in prep.constrained.iter().zip(&clab) {
                 labels[i as usize] = l;
+                acc.add_point(p.row(i as usize), p.sq_norms[i as usize], l);
             }
             // 3. Statistics and the update.
-            let acc = accumulate(p, &labels, k);
             let distance = acc.distance_to(&mu);
             let vm = count_pairs(&prep.ml, &clab, |a, b| a != b);
             let vc = count_pairs(&prep.cl, &clab, |a, b| a == b);

@@ -207,11 +207,9 @@ def main():
     if args.one:
         print(json.dumps(PEERS[args.one]()))
         return
-    import numpy as np
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+    # numpy and scikit-learn are imported only after the runs: a child's peak RSS as the kernel
+    # reports it includes the parent's RSS at fork time, so the parent stays small until then.
     os.makedirs(OUT, exist_ok=True)
-    _, truth = load()
-
     rows = []  # (task, name, result, rss, ours_seconds)
 
     def add(task, name, res, rss, ours=None):
@@ -243,6 +241,9 @@ def main():
             add("silhouette", "ours", o[0], o[1])
         add("silhouette", "sklearn_silhouette", r, rss, o[0]["seconds"] if o else None)
 
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+    truth = np.load(os.path.join(DATA, "mnist_labels.npy"))
     print()
     print(f"{'task':<11}{'implementation':<20}{'seconds':>9}{'peer/ours':>10}{'NMI':>8}{'ARI':>8}{'RSS MiB':>9}  note")
     for task, name, res, rss, ours in rows:

@@ -1,15 +1,17 @@
 //! Numeric kernels shared by the algorithms: rows with cached norms, exact nearest-centroid
 //! assignment, deterministic accumulation of cluster sums, k-means++ seeding, empty-cluster repair.
 //!
-//! Hand-written on top of ndarray's `f32` matrix product (matrixmultiply, runtime AVX/FMA
-//! dispatch): no crate offers an assignment step that is both exact (equal to the plain `f64`
+//! Hand-written: no crate offers an assignment step that is both exact (equal to the plain `f64`
 //! loop) and independent of the thread count, which the reference tests and the reproducibility
-//! rules need. See `benches/cluster.rs` for the measured speed.
+//! rules need. The dot products of a block of rows with the centroids are a small register-blocked
+//! kernel ([`Panel`]) rather than ndarray's matrix product: with `k ≈ 10` columns, matrixmultiply
+//! spent more time packing the data block than multiplying (profiled: 38 % `pack_avx2` vs 13 %
+//! kernel for 5 k-means iterations on 60 000 × 64), and the data never need packing here.
+//! See `benches/cluster.rs` for the measured speed.
 use super::preprocess::check_finite;
 use super::ClusterError;
 use crate::labels::{Adjacency, ConstraintSet};
 use crate::seed::Rng;
-use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, ArrayView2, CowArray, Ix2};
 use rand::Rng as _;
 use rayon::prelude::*;
@@ -157,9 +159,118 @@ impl<'a> Points<'a> {
     }
 }
 
+/// Lanes of the dot-product kernel (one AVX register of `f32`).
+const LANES: usize = 8;
+
+/// A set of vectors (centroids or candidates) laid out for [`Panel::dots`]: transposed and padded
+/// with zero columns to a multiple of [`LANES`] (`D × kp`, row-major).
+pub(crate) struct Panel {
+    ct: Vec<f32>,
+    kp: usize,
+    d: usize,
+}
+
+impl Panel {
+    /// The panel of the rows of `c` (`k × D`).
+    pub fn new(c: &Array2<f32>) -> Self {
+        let (k, d) = c.dim();
+        let kp = k.div_ceil(LANES) * LANES;
+        let mut ct = vec![0.0f32; d * kp];
+        for ((i, j), &v) in c.indexed_iter() {
+            ct[j * kp + i] = v;
+        }
+        Panel { ct, kp, d }
+    }
+
+    /// `out[r·kp + c] = x_r · v_c` for the rows of `xs` (`rows × D`); `out` has `rows × kp`
+    /// entries (the padding lanes get 0). Each lane accumulates its `D` products in order with
+    /// fused multiply–adds (`f32::mul_add`: one rounding each, so the error is at most
+    /// `γ_D Σ|xᵢvᵢ|`). On CPUs with AVX2 and FMA these are 8-wide hardware FMAs; elsewhere
+    /// `mul_add` is computed in software, slower but bit-identical, so results do not depend on
+    /// the machine.
+    pub fn dots(&self, xs: &[f32], out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports AVX2 and FMA, checked just above.
+                unsafe { self.dots_avx2(xs, out) };
+                return;
+            }
+        }
+        self.dots_generic(xs, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn dots_avx2(&self, xs: &[f32], out: &mut [f32]) {
+        self.dots_generic(xs, out);
+    }
+
+    #[inline(always)]
+    pub(crate) fn dots_generic(&self, xs: &[f32], out: &mut [f32]) {
+        // Eight independent accumulator chains hide the add latency: 4 rows × 2 blocks of
+        // vectors when there are 16 or more, else 8 rows × 1 block.
+        if self.kp.is_multiple_of(2 * LANES) {
+            self.rows_in_steps::<4, 2>(xs, out);
+        } else {
+            self.rows_in_steps::<8, 1>(xs, out);
+        }
+    }
+
+    #[inline(always)]
+    fn rows_in_steps<const R: usize, const B: usize>(&self, xs: &[f32], out: &mut [f32]) {
+        let (d, kp) = (self.d, self.kp);
+        let rows = xs.len() / d;
+        let mut r = 0;
+        while r + R <= rows {
+            self.micro::<R, B>(&xs[r * d..(r + R) * d], &mut out[r * kp..(r + R) * kp]);
+            r += R;
+        }
+        while r < rows {
+            self.micro::<1, B>(&xs[r * d..(r + 1) * d], &mut out[r * kp..(r + 1) * kp]);
+            r += 1;
+        }
+    }
+
+    /// `R` rows against all vectors, `B` blocks of [`LANES`] vectors at a time (`kp` is a multiple
+    /// of `B · LANES`). Index loops over the constant bounds keep the accumulators in registers.
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)]
+    fn micro<const R: usize, const B: usize>(&self, xs: &[f32], out: &mut [f32]) {
+        let (d, kp) = (self.d, self.kp);
+        let x: [&[f32]; R] = std::array::from_fn(|r| &xs[r * d..(r + 1) * d]);
+        for cb in (0..kp).step_by(B * LANES) {
+            let mut acc = [[[0.0f32; LANES]; B]; R];
+            for j in 0..d {
+                let row = &self.ct[j * kp + cb..j * kp + cb + B * LANES];
+                let c: [&[f32; LANES]; B] = std::array::from_fn(|b| {
+                    row[b * LANES..(b + 1) * LANES].try_into().expect("LANES")
+                });
+                for r in 0..R {
+                    let v = x[r][j];
+                    for b in 0..B {
+                        for l in 0..LANES {
+                            acc[r][b][l] = v.mul_add(c[b][l], acc[r][b][l]);
+                        }
+                    }
+                }
+            }
+            for r in 0..R {
+                for b in 0..B {
+                    let o = r * kp + cb + b * LANES;
+                    out[o..o + LANES].copy_from_slice(&acc[r][b]);
+                }
+            }
+        }
+    }
+}
+
 /// Centroids prepared for the assignment kernel.
 pub(crate) struct Centroids<'c> {
     c: &'c Array2<f32>,
+    panel: Panel,
     /// `‖μ_c‖²`, rounded to `f32`.
     norms: Vec<f32>,
     /// `max_c ‖μ_c‖²`.
@@ -183,6 +294,7 @@ impl<'c> Centroids<'c> {
             .collect();
         Centroids {
             c,
+            panel: Panel::new(c),
             norms: norms64.iter().map(|&v| v as f32).collect(),
             max_norm: norms64.iter().cloned().fold(0.0, f64::max),
         }
@@ -211,7 +323,7 @@ impl<'c> Centroids<'c> {
         arg
     }
 
-    /// Nearest centroid of each row of `xs` (`rows × D`) into `out`, using `g` (`≥ rows × k`) as
+    /// Nearest centroid of each row of `xs` (`rows × D`) into `out`, using `g` (`≥ rows × kp`) as
     /// scratch. Returns how many rows needed the exact fallback.
     ///
     /// Let `g_c = ‖μ_c‖² − 2x·μ_c` (the distance less `‖x‖²`). Computed in `f32` with a `D`-term dot
@@ -220,13 +332,7 @@ impl<'c> Centroids<'c> {
     /// rounding of `‖μ‖²` to `f32` and the final subtraction add `3u(…)` at most). When the best
     /// two candidates differ by more than twice a bound twice that large, the `f32` winner is the
     /// exact winner; otherwise the row is redone with `f64` distances.
-    fn assign_rows(
-        &self,
-        xs: &[f32],
-        norms: &[f64],
-        g: &mut Array2<f32>,
-        out: &mut [u32],
-    ) -> usize {
+    fn assign_rows(&self, xs: &[f32], norms: &[f64], g: &mut [f32], out: &mut [u32]) -> usize {
         let rows = norms.len();
         let d = self.c.ncols();
         let k = self.k();
@@ -234,26 +340,27 @@ impl<'c> Centroids<'c> {
             out[..rows].fill(0);
             return 0;
         }
-        let xv = ArrayView2::from_shape((rows, d), xs).expect("rows × d");
-        let mut gv = g.slice_mut(s![..rows, ..]);
-        general_mat_mul(1.0, &xv, &self.c.t(), 0.0, &mut gv);
+        let kp = self.panel.kp;
+        self.panel.dots(xs, &mut g[..rows * kp]);
         let u = f32::EPSILON as f64 / 2.0;
         let gamma = d as f64 * u / (1.0 - d as f64 * u);
         let err = 2.0 * (gamma + 3.0 * u);
         let mut refined = 0;
-        for (r, grow) in gv.rows().into_iter().enumerate() {
+        for (r, grow) in g[..rows * kp].chunks_exact_mut(kp).enumerate() {
+            // v_c = ‖μ_c‖² − 2x·μ_c; the best and second best without branches.
             let mut best = f32::INFINITY;
-            let mut second = f32::INFINITY;
             let mut arg = 0u32;
-            for (c, (&gc, &nc)) in grow.iter().zip(&self.norms).enumerate() {
-                let v = nc - 2.0 * gc;
-                if v < best {
-                    second = best;
-                    best = v;
-                    arg = c as u32;
-                } else if v < second {
-                    second = v;
-                }
+            for (c, (gc, &nc)) in grow[..k].iter_mut().zip(&self.norms).enumerate() {
+                let v = nc - 2.0 * *gc;
+                *gc = v;
+                let lt = v < best;
+                best = if lt { v } else { best };
+                arg = if lt { c as u32 } else { arg };
+            }
+            let mut second = f32::INFINITY;
+            for (c, &v) in grow[..k].iter().enumerate() {
+                let v = if c as u32 == arg { f32::INFINITY } else { v };
+                second = if v < second { v } else { second };
             }
             let margin = err * (norms[r] + self.max_norm);
             if (second as f64 - best as f64) > 2.0 * margin {
@@ -297,9 +404,45 @@ impl Acc {
         }
     }
 
-    fn add_rows(&mut self, xs: &[f32], norms: &[f64], labels: &[u32]) {
+    /// Adds the rows of `xs` under `labels`, leaving out rows `r` with `skip[r] != UNASSIGNED`.
+    fn add_rows(&mut self, xs: &[f32], norms: &[f64], labels: &[u32], skip: Option<&[u32]>) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { self.add_rows_avx2(xs, norms, labels, skip) };
+                return;
+            }
+        }
+        self.add_rows_generic(xs, norms, labels, skip);
+    }
+
+    /// The same additions in the same order per element, 4 `f64` lanes wide: identical sums.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn add_rows_avx2(
+        &mut self,
+        xs: &[f32],
+        norms: &[f64],
+        labels: &[u32],
+        skip: Option<&[u32]>,
+    ) {
+        self.add_rows_generic(xs, norms, labels, skip);
+    }
+
+    #[inline(always)]
+    fn add_rows_generic(
+        &mut self,
+        xs: &[f32],
+        norms: &[f64],
+        labels: &[u32],
+        skip: Option<&[u32]>,
+    ) {
         let d = self.d;
-        for ((row, &nrm), &l) in xs.chunks_exact(d).zip(norms).zip(labels) {
+        for (r, ((row, &nrm), &l)) in xs.chunks_exact(d).zip(norms).zip(labels).enumerate() {
+            if skip.is_some_and(|s| s[r] != UNASSIGNED) {
+                continue;
+            }
             let l = l as usize;
             let s = &mut self.sums[l * d..(l + 1) * d];
             for (a, &v) in s.iter_mut().zip(row) {
@@ -308,6 +451,17 @@ impl Acc {
             self.counts[l] += 1;
             self.sq[l] += nrm;
         }
+    }
+
+    /// Adds one point with label `l`.
+    pub fn add_point(&mut self, row: &[f32], nrm: f64, l: u32) {
+        let d = self.d;
+        let l = l as usize;
+        for (a, &v) in self.sums[l * d..(l + 1) * d].iter_mut().zip(row) {
+            *a += v as f64;
+        }
+        self.counts[l] += 1;
+        self.sq[l] += nrm;
     }
 
     fn merge(parts: Vec<Acc>, k: usize, d: usize) -> Acc {
@@ -410,14 +564,21 @@ impl Acc {
 
 /// Assigns every point to its exact nearest centroid (overwriting `labels`) and accumulates the
 /// cluster sums of the new assignment; `changed` counts labels that differ from `labels`' old
-/// content.
-pub(crate) fn assign_accumulate(p: &Points, mu: &Array2<f32>, labels: &mut [u32]) -> Acc {
+/// content. Points `i` with `skip[i] != UNASSIGNED` are assigned but left out of the sums (the
+/// caller relabels and adds them itself).
+pub(crate) fn assign_accumulate(
+    p: &Points,
+    mu: &Array2<f32>,
+    labels: &mut [u32],
+    skip: Option<&[u32]>,
+) -> Acc {
     let cents = Centroids::new(mu);
     let (k, d) = (mu.nrows(), p.d);
-    let parts = p.par_groups_mut(labels, |_, xs, ns, ls| {
+    let parts = p.par_groups_mut(labels, |start, xs, ns, ls| {
         let mut acc = Acc::new(k, d);
-        let mut g = Array2::zeros((SUB_ROWS.min(ns.len()), k));
+        let mut g = vec![0.0f32; SUB_ROWS.min(ns.len()) * cents.panel.kp];
         let mut new = vec![0u32; SUB_ROWS];
+        let mut row0 = start;
         for ((xb, nb), lb) in xs
             .chunks(SUB_ROWS * d)
             .zip(ns.chunks(SUB_ROWS))
@@ -428,7 +589,8 @@ pub(crate) fn assign_accumulate(p: &Points, mu: &Array2<f32>, labels: &mut [u32]
                 acc.changed += (*old != nw) as usize;
                 *old = nw;
             }
-            acc.add_rows(xb, nb, lb);
+            acc.add_rows(xb, nb, lb, skip.map(|s| &s[row0..row0 + nb.len()]));
+            row0 += nb.len();
         }
         acc
     });
@@ -439,9 +601,9 @@ pub(crate) fn assign_accumulate(p: &Points, mu: &Array2<f32>, labels: &mut [u32]
 /// fallback.
 pub(crate) fn assign_nearest(p: &Points, mu: &Array2<f32>, labels: &mut [u32]) -> usize {
     let cents = Centroids::new(mu);
-    let (k, d) = (mu.nrows(), p.d);
+    let d = p.d;
     p.par_groups_mut(labels, |_, xs, ns, ls| {
-        let mut g = Array2::zeros((SUB_ROWS.min(ns.len()), k));
+        let mut g = vec![0.0f32; SUB_ROWS.min(ns.len()) * cents.panel.kp];
         let mut refined = 0;
         for ((xb, nb), lb) in xs
             .chunks(SUB_ROWS * d)
@@ -467,7 +629,7 @@ pub(crate) fn accumulate(p: &Points, labels: &[u32], k: usize) -> Acc {
         .zip(labels.par_chunks(g))
         .map(|((xs, ns), ls)| {
             let mut acc = Acc::new(k, d);
-            acc.add_rows(xs, ns, ls);
+            acc.add_rows(xs, ns, ls, None);
             acc
         })
         .collect();
@@ -490,27 +652,6 @@ pub(crate) fn total_sq_shift(a: &Array2<f32>, b: &Array2<f32>) -> f64 {
         .sum()
 }
 
-/// Squared distances `max(0, ‖x‖² + ‖c‖² − 2x·c)` (dot product in `f32`) from the rows of one
-/// sub-block to the rows of `c`, passed to `f(row, c, dist)`.
-fn for_block_dists(
-    xs: &[f32],
-    ns: &[f64],
-    c: &Array2<f32>,
-    cn: &[f64],
-    g: &mut Array2<f32>,
-    mut f: impl FnMut(usize, usize, f64),
-) {
-    let rows = ns.len();
-    let xv = ArrayView2::from_shape((rows, c.ncols()), xs).expect("rows × d");
-    let mut gv = g.slice_mut(s![..rows, ..]);
-    general_mat_mul(1.0, &xv, &c.t(), 0.0, &mut gv);
-    for (r, grow) in gv.rows().into_iter().enumerate() {
-        for (t, &dot) in grow.iter().enumerate() {
-            f(r, t, (ns[r] + cn[t] - 2.0 * dot as f64).max(0.0));
-        }
-    }
-}
-
 fn row_norms(c: &Array2<f32>) -> Vec<f64> {
     c.rows()
         .into_iter()
@@ -518,30 +659,43 @@ fn row_norms(c: &Array2<f32>) -> Vec<f64> {
         .collect()
 }
 
-/// `min_c ‖xᵢ − c‖²` for every row over the rows of `c` (`m ≥ 1`).
-fn min_sq_dists(p: &Points, c: &Array2<f32>) -> Vec<f64> {
+/// Squared distances `max(0, ‖xᵢ‖² + ‖c_t‖² − 2xᵢ·c_t)` (dot products in `f32`) from every row
+/// to every row of `c` (`m × D`), as `N × m` row-major, computed in parallel.
+fn sq_dists(p: &Points, c: &Array2<f32>) -> Vec<f64> {
+    let panel = Panel::new(c);
     let cn = row_norms(c);
-    let d = p.d;
-    let parts = p.par_groups(|_, xs, ns| {
-        let mut out = vec![f64::INFINITY; ns.len()];
-        let mut g = Array2::zeros((SUB_ROWS.min(ns.len()), c.nrows()));
-        for (b, (xb, nb)) in xs.chunks(SUB_ROWS * d).zip(ns.chunks(SUB_ROWS)).enumerate() {
-            for_block_dists(xb, nb, c, &cn, &mut g, |r, _, v| {
-                let o = &mut out[b * SUB_ROWS + r];
-                if v < *o {
-                    *o = v;
+    let (d, m, kp) = (p.d, c.nrows(), panel.kp);
+    let mut out = vec![0.0f64; p.n * m];
+    let g_rows = p.group_rows;
+    out.par_chunks_mut(g_rows * m)
+        .zip(p.as_slice().par_chunks(g_rows * d))
+        .zip(p.sq_norms.par_chunks(g_rows))
+        .for_each(|((o, xs), ns)| {
+            let mut g = vec![0.0f32; SUB_ROWS.min(ns.len()) * kp];
+            for ((ob, xb), nb) in o
+                .chunks_mut(SUB_ROWS * m)
+                .zip(xs.chunks(SUB_ROWS * d))
+                .zip(ns.chunks(SUB_ROWS))
+            {
+                let rows = nb.len();
+                panel.dots(xb, &mut g[..rows * kp]);
+                for r in 0..rows {
+                    for t in 0..m {
+                        ob[r * m + t] = (nb[r] + cn[t] - 2.0 * g[r * kp + t] as f64).max(0.0);
+                    }
                 }
-            });
-        }
-        out
-    });
-    parts.concat()
+            }
+        });
+    out
 }
 
 /// Greedy k-means++ (as scikit-learn: `2 + ⌊ln k⌋` candidates per step, drawn with probability
 /// ∝ D², keeping the one that lowers the potential most). Starts from the rows of `preset`
 /// (`m × D`, may be empty); with none, the first centre is a uniformly random point. Returns
 /// `k × D`. If `preset` already has `k` rows or more, its first `k` rows are returned.
+///
+/// The D² weights use `f32` dot products (as scikit-learn's float32 path); the potentials are
+/// summed in `f64` in a fixed order, so the choice does not depend on the thread count.
 pub(crate) fn kmeans_plus_plus(
     p: &Points,
     k: usize,
@@ -558,10 +712,11 @@ pub(crate) fn kmeans_plus_plus(
         chosen.extend_from_slice(p.row(i));
     }
     let m = chosen.len() / d;
-    let mut closest = min_sq_dists(
-        p,
-        &Array2::from_shape_vec((m, d), chosen.clone()).expect("m × d"),
-    );
+    let start = Array2::from_shape_vec((m, d), chosen.clone()).expect("m × d");
+    let mut closest: Vec<f64> = sq_dists(p, &start)
+        .chunks_exact(m)
+        .map(|r| r.iter().cloned().fold(f64::INFINITY, f64::min))
+        .collect();
     let trials = 2 + (k as f64).ln().floor() as usize;
     let mut cumsum = vec![0.0f64; p.n];
     while chosen.len() / d < k {
@@ -571,30 +726,27 @@ pub(crate) fn kmeans_plus_plus(
             *c = acc;
         }
         let pot = acc;
-        let cand_ids: Vec<usize> = (0..trials)
-            .map(|_| {
-                let r = rng.random::<f64>() * pot;
-                cumsum.partition_point(|&c| c < r).min(p.n - 1)
-            })
-            .collect();
         let mut cands = Array2::zeros((trials, d));
-        for (t, &i) in cand_ids.iter().enumerate() {
+        for t in 0..trials {
+            let r = rng.random::<f64>() * pot;
+            let i = cumsum.partition_point(|&c| c < r).min(p.n - 1);
             cands.row_mut(t).assign(&ndarray::aview1(p.row(i)));
         }
-        let cn = row_norms(&cands);
-        let closest_ref = &closest;
-        let parts = p.par_groups(|start, xs, ns| {
-            let mut pots = vec![0.0f64; trials];
-            let mut g = Array2::zeros((SUB_ROWS.min(ns.len()), trials));
-            let mut b0 = start;
-            for (xb, nb) in xs.chunks(SUB_ROWS * d).zip(ns.chunks(SUB_ROWS)) {
-                for_block_dists(xb, nb, &cands, &cn, &mut g, |r, t, v| {
-                    pots[t] += v.min(closest_ref[b0 + r]);
-                });
-                b0 += nb.len();
-            }
-            pots
-        });
+        let dist = sq_dists(p, &cands);
+        // Potential of each candidate: Σᵢ min(closestᵢ, d(xᵢ, candidate)), in fixed groups.
+        let parts: Vec<Vec<f64>> = dist
+            .par_chunks(p.group_rows * trials)
+            .zip(closest.par_chunks(p.group_rows))
+            .map(|(dg, cg)| {
+                let mut pots = vec![0.0f64; trials];
+                for (row, &c) in dg.chunks_exact(trials).zip(cg) {
+                    for (pt, &v) in pots.iter_mut().zip(row) {
+                        *pt += v.min(c);
+                    }
+                }
+                pots
+            })
+            .collect();
         let mut pots = vec![0.0f64; trials];
         for part in parts {
             for (a, v) in pots.iter_mut().zip(part) {
@@ -602,14 +754,12 @@ pub(crate) fn kmeans_plus_plus(
             }
         }
         let best = (0..trials).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
-        let best_row = cands.slice(s![best..best + 1, ..]).to_owned();
-        let dnew = min_sq_dists(p, &best_row);
-        for (c, v) in closest.iter_mut().zip(dnew) {
-            if v < *c {
-                *c = v;
+        for (c, row) in closest.iter_mut().zip(dist.chunks_exact(trials)) {
+            if row[best] < *c {
+                *c = row[best];
             }
         }
-        chosen.extend(best_row.iter().cloned());
+        chosen.extend(cands.row(best).iter().cloned());
     }
     Array2::from_shape_vec((k, d), chosen).expect("k × d")
 }
@@ -670,18 +820,17 @@ pub(crate) fn dedup_adjacency(n: usize, pairs: &[(u32, u32)]) -> Adjacency {
     }
 }
 
-/// Number of distinct pairs `{i, j}` of `adj` (over the points `pts`) for which `bad(lᵢ, lⱼ)`.
+/// Number of distinct pairs `{i, j}` of `adj` (over the points `0..labels.len()`) for which
+/// `bad(lᵢ, lⱼ)`.
 pub(crate) fn count_pairs(
     adj: &Adjacency,
-    pts: &[u32],
     labels: &[u32],
     bad: impl Fn(u32, u32) -> bool,
 ) -> usize {
     let mut n = 0;
-    for &i in pts {
-        let li = labels[i as usize];
-        for &j in adj.of(i as usize) {
-            if j > i && bad(li, labels[j as usize]) {
+    for (i, &li) in labels.iter().enumerate() {
+        for &j in adj.of(i) {
+            if j as usize > i && bad(li, labels[j as usize]) {
                 n += 1;
             }
         }

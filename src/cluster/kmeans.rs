@@ -185,7 +185,7 @@ pub(crate) fn lloyd(p: &Points, init: Array2<f32>, max_iter: usize, tol_abs: f64
     let mut repaired = 0;
     let mut n_iter = 0;
     for it in 0..max_iter {
-        let acc = assign_accumulate(p, &mu, &mut labels);
+        let acc = assign_accumulate(p, &mu, &mut labels, None);
         let distance = acc.distance_to(&mu);
         let mut new = acc.means(&mu);
         repaired += acc.repair_empty(&mut new);
@@ -207,7 +207,7 @@ pub(crate) fn lloyd(p: &Points, init: Array2<f32>, max_iter: usize, tol_abs: f64
             break;
         }
     }
-    let acc = assign_accumulate(p, &mu, &mut labels);
+    let acc = assign_accumulate(p, &mu, &mut labels, None);
     let inertia = acc.distance_to(&mu);
     LloydOut {
         labels,

@@ -2,9 +2,8 @@
 //! pairwise constraints, with the semantics of the implementation the paper used (see
 //! `original_implementation.md`), minus its crash on empty clusters.
 use super::kernels::{
-    accumulate, assign_nearest, check_constraints, check_init, check_k, component_means,
-    count_pairs, dedup_adjacency, kmeans_plus_plus, max_abs_shift, sq_dist, to_usize, Points,
-    UNASSIGNED,
+    assign_accumulate, check_constraints, check_init, check_k, component_means, count_pairs,
+    dedup_adjacency, kmeans_plus_plus, max_abs_shift, sq_dist, to_usize, Points, UNASSIGNED,
 };
 use super::kmeans::validate_common;
 use super::{ClusterError, Clustering, ConstrainedClusterer, IterStats};
@@ -192,6 +191,8 @@ impl PckMeansParams {
         let wc = self.w_cannot.unwrap_or(w_default);
         let mut mu = init;
         let mut labels = vec![0u32; n];
+        let m = prep.constrained.len();
+        let mut clab = vec![UNASSIGNED; m];
         let mut order: Vec<u32> = Vec::with_capacity(n);
         let mut ml_cnt = vec![0usize; k];
         let mut cl_cnt = vec![0usize; k];
@@ -199,42 +200,44 @@ impl PckMeansParams {
         let mut repaired = 0;
         let mut last = None;
         for t in 0..self.max_iter {
-            // 1. Unconstrained points: nearest centroid, in parallel (constrained ones redone below).
-            let refined = assign_nearest(p, &mu, &mut labels);
-            // 2. Constrained points: sequential ICM pass in this iteration's random order.
-            for &i in &prep.constrained {
-                labels[i as usize] = UNASSIGNED;
-            }
+            // 1. Unconstrained points: nearest centroid, in parallel, with their cluster sums
+            //    (constrained points are redone and added below).
+            let mut acc = assign_accumulate(p, &mu, &mut labels, Some(&prep.rank));
+            let refined = acc.refined;
+            // 2. Constrained points: sequential ICM pass in this iteration's random order of all
+            //    points (unconstrained ones are skipped: nothing depends on them).
+            clab.fill(UNASSIGNED);
             order.clear();
             order.extend(0..n as u32);
             order.shuffle(&mut crate::seed::rng(seed, &format!("pckmeans/order/{t}")));
             for &i in &order {
-                let i = i as usize;
-                if !prep.is_constrained[i] {
+                let r = prep.rank[i as usize];
+                if r == UNASSIGNED {
                     continue;
                 }
+                let r = r as usize;
                 ml_cnt.fill(0);
                 cl_cnt.fill(0);
                 let mut ml_total = 0usize;
-                for &j in prep.ml.of(i) {
-                    let l = labels[j as usize];
+                for &j in prep.ml.of(r) {
+                    let l = clab[j as usize];
                     if l != UNASSIGNED {
                         ml_cnt[l as usize] += 1;
                         ml_total += 1;
                     }
                 }
-                for &j in prep.cl.of(i) {
-                    let l = labels[j as usize];
+                for &j in prep.cl.of(r) {
+                    let l = clab[j as usize];
                     if l != UNASSIGNED {
                         cl_cnt[l as usize] += 1;
                     }
                 }
-                let x = p.row(i);
+                let x = p.row(i as usize);
                 let mut best = f64::INFINITY;
                 let mut arg = 0u32;
                 for c in 0..k {
-                    let m = mu.row(c);
-                    let obj = 0.5 * sq_dist(x, m.as_slice().expect("standard layout"))
+                    let mrow = mu.row(c);
+                    let obj = 0.5 * sq_dist(x, mrow.as_slice().expect("standard layout"))
                         + wm * (ml_total - ml_cnt[c]) as f64
                         + wc * cl_cnt[c] as f64;
                     if obj < best {
@@ -242,13 +245,16 @@ impl PckMeansParams {
                         arg = c as u32;
                     }
                 }
-                labels[i] = arg;
+                clab[r] = arg;
+            }
+            for (&i, &l) in prep.constrained.iter().zip(&clab) {
+                labels[i as usize] = l;
+                acc.add_point(p.row(i as usize), p.sq_norms[i as usize], l);
             }
             // 3. Statistics and the update.
-            let acc = accumulate(p, &labels, k);
             let distance = acc.distance_to(&mu);
-            let vm = count_pairs(&prep.ml, &prep.constrained, &labels, |a, b| a != b);
-            let vc = count_pairs(&prep.cl, &prep.constrained, &labels, |a, b| a == b);
+            let vm = count_pairs(&prep.ml, &clab, |a, b| a != b);
+            let vc = count_pairs(&prep.cl, &clab, |a, b| a == b);
             let mut new = acc.means(&mu);
             repaired += acc.repair_empty(&mut new);
             let shift = max_abs_shift(&new, &mu);
@@ -282,34 +288,46 @@ impl PckMeansParams {
     }
 }
 
-/// Constraints in the form the passes need.
+/// Constraints in the form the sequential pass needs: the constrained points renumbered
+/// `0..m` (their *ranks*), so their labels and partner lists are small and cache-resident.
 pub(crate) struct Prepared {
-    /// Must-link partners, each listed once.
-    pub ml: Adjacency,
-    /// Cannot-link partners, each listed once.
-    pub cl: Adjacency,
-    /// Points with at least one constraint, ascending.
+    /// The point of each rank: the points with at least one constraint, ascending.
     pub constrained: Vec<u32>,
-    /// Membership in `constrained`.
-    pub is_constrained: Vec<bool>,
+    /// The rank of each point (`UNASSIGNED` for unconstrained points).
+    pub rank: Vec<u32>,
+    /// Must-link partners by rank, each listed once.
+    pub ml: Adjacency,
+    /// Cannot-link partners by rank, each listed once.
+    pub cl: Adjacency,
 }
 
 impl Prepared {
     pub fn new(cs: &ConstraintSet) -> Self {
         let n = cs.n_points;
-        let ml = dedup_adjacency(n, &cs.must_link);
-        let cl = dedup_adjacency(n, &cs.cannot_link);
-        let is_constrained: Vec<bool> = (0..n)
-            .map(|i| !ml.of(i).is_empty() || !cl.of(i).is_empty())
-            .collect();
-        let constrained = (0..n as u32)
-            .filter(|&i| is_constrained[i as usize])
-            .collect();
+        let mut rank = vec![UNASSIGNED; n];
+        for &(a, b) in cs.must_link.iter().chain(&cs.cannot_link) {
+            rank[a as usize] = 0;
+            rank[b as usize] = 0;
+        }
+        let mut constrained = Vec::new();
+        for (i, r) in rank.iter_mut().enumerate() {
+            if *r == 0 {
+                *r = constrained.len() as u32;
+                constrained.push(i as u32);
+            }
+        }
+        let m = constrained.len();
+        let remap = |pairs: &[(u32, u32)]| -> Vec<(u32, u32)> {
+            pairs
+                .iter()
+                .map(|&(a, b)| (rank[a as usize], rank[b as usize]))
+                .collect()
+        };
         Prepared {
-            ml,
-            cl,
+            ml: dedup_adjacency(m, &remap(&cs.must_link)),
+            cl: dedup_adjacency(m, &remap(&cs.cannot_link)),
             constrained,
-            is_constrained,
+            rank,
         }
     }
 }

@@ -352,6 +352,44 @@ fn fast_assignment_equals_plain_f64_argmin_even_near_ties() {
     assert!(labels[..100].iter().all(|&l| l == 0 || l < 5));
 }
 
+#[test]
+fn dot_kernel_is_accurate_and_identical_with_and_without_avx2() {
+    let mut rng = crate::seed::rng(2, "test/panel");
+    let (k, d, rows) = (13, 37, 11);
+    let c = Array2::from_shape_fn((k, d), |_| normal(&mut rng) as f32);
+    let xs: Vec<f32> = (0..rows * d)
+        .map(|_| (5.0 * normal(&mut rng)) as f32)
+        .collect();
+    let panel = kernels::Panel::new(&c);
+    let kp = 16;
+    let mut fast = vec![f32::NAN; rows * kp];
+    let mut generic = vec![f32::NAN; rows * kp];
+    panel.dots(&xs, &mut fast);
+    panel.dots_generic(&xs, &mut generic);
+    assert_eq!(
+        fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        generic.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+    for r in 0..rows {
+        for t in 0..kp {
+            let (exact, abs) = if t < k {
+                (0..d).fold((0.0f64, 0.0f64), |(s, a), j| {
+                    let p = xs[r * d + j] as f64 * c[[t, j]] as f64;
+                    (s + p, a + p.abs())
+                })
+            } else {
+                (0.0, 0.0)
+            };
+            let u = f32::EPSILON as f64 / 2.0;
+            let bound = d as f64 * u / (1.0 - d as f64 * u) * abs;
+            assert!(
+                (fast[r * kp + t] as f64 - exact).abs() <= bound,
+                "row {r}, vector {t}"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // k-means
 

@@ -106,13 +106,13 @@ fn algorithm(a: &ClusterArgs, k: usize) -> anyhow::Result<Algorithm> {
 
 fn scenario(a: &ClusterArgs) -> anyhow::Result<Option<LabelScenario>> {
     let Some(amount) = &a.labels else {
-        if a.noise.is_some() || a.classes.is_some() || a.n_classes.is_some() || a.groups.is_some()
-        {
+        if a.noise.is_some() || a.classes.is_some() || a.n_classes.is_some() || a.groups.is_some() {
             return Err(usage("--noise, --classes and --groups need --labels"));
         }
         return Ok(None);
     };
-    let mut s = LabelScenario::paper(0.0).with_amount(amount.parse::<LabelAmount>().map_err(usage)?);
+    let mut s =
+        LabelScenario::paper(0.0).with_amount(amount.parse::<LabelAmount>().map_err(usage)?);
     if let Some(n) = a.noise {
         s = s.with_noise(n);
     }
@@ -154,9 +154,7 @@ pub fn run(a: ClusterArgs, g: &Global) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let n_classes = truth
-        .as_ref()
-        .map(|t| t.iter().max().map_or(0, |m| m + 1));
+    let n_classes = truth.as_ref().map(|t| t.iter().max().map_or(0, |m| m + 1));
     let k = a.k.or(n_classes).unwrap_or(10);
     let algo = algorithm(&a, k)?;
     let scenario = scenario(&a)?;
@@ -173,8 +171,12 @@ pub fn run(a: ClusterArgs, g: &Global) -> anyhow::Result<()> {
     let t1 = Instant::now();
     let revealed = match (&scenario, &truth) {
         (Some(s), Some(t)) => Some(
-            s.reveal(t, n_classes.unwrap_or(0), deepclust::seed::derive(seed, "labels"))
-                .map_err(usage)?,
+            s.reveal(
+                t,
+                n_classes.unwrap_or(0),
+                deepclust::seed::derive(seed, "labels"),
+            )
+            .map_err(usage)?,
         ),
         (Some(_), None) => return Err(usage("--labels needs --truth")),
         _ => None,
@@ -185,7 +187,11 @@ pub fn run(a: ClusterArgs, g: &Global) -> anyhow::Result<()> {
 
     let t2 = Instant::now();
     let c = algo
-        .fit(x.view(), constraints, deepclust::seed::derive(seed, "cluster"))
+        .fit(
+            x.view(),
+            constraints,
+            deepclust::seed::derive(seed, "cluster"),
+        )
         .with_context(|| format!("clustering with {}", algo.name()))?;
     let cluster_seconds = t2.elapsed().as_secs_f64();
 

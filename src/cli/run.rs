@@ -90,8 +90,8 @@ pub fn resolve_config(a: &RunArgs, g: &Global) -> anyhow::Result<RunConfig> {
     if let Some(path) = &a.config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the run config {}", path.display()))?;
-        let mut t: toml::Table = toml::from_str(&text)
-            .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+        let mut t: toml::Table =
+            toml::from_str(&text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
         t.remove("meta");
         cfg = cfg
             .merged_with_toml(&toml::to_string(&t)?, &path.display().to_string())
@@ -126,7 +126,10 @@ pub fn resolve_config(a: &RunArgs, g: &Global) -> anyhow::Result<RunConfig> {
         // A different algorithm starts from its own defaults with the same k.
         let k = a.k.unwrap_or(cfg.k());
         cfg = cfg
-            .merged_with_toml(&format!("[cluster]\nalgo = {}\nk = {k}\n", quoted(v)), "--algo")
+            .merged_with_toml(
+                &format!("[cluster]\nalgo = {}\nk = {k}\n", quoted(v)),
+                "--algo",
+            )
             .map_err(usage)?;
     }
     if let Some(v) = a.k {

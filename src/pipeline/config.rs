@@ -320,7 +320,12 @@ impl RunConfig {
             return vec!["<unserialisable>".into()];
         };
         let mut out = Vec::new();
-        walk("", &toml::Value::Table(a), Some(&toml::Value::Table(b)), &mut out);
+        walk(
+            "",
+            &toml::Value::Table(a),
+            Some(&toml::Value::Table(b)),
+            &mut out,
+        );
         out
     }
 
@@ -331,7 +336,10 @@ impl RunConfig {
             return bad("`epochs` must be at least 1".into());
         }
         if self.k() < 2 {
-            return bad(format!("`cluster.k` must be at least 2, found {}", self.k()));
+            return bad(format!(
+                "`cluster.k` must be at least 2, found {}",
+                self.k()
+            ));
         }
         self.cluster
             .validate()
@@ -434,7 +442,10 @@ mod tests {
     fn unknown_key_suggests_the_closest() {
         let e = RunConfig::from_toml("epochz = 3", "x.toml").unwrap_err();
         let m = e.to_string();
-        assert!(m.contains("epochz") && m.contains("did you mean `epochs`"), "{m}");
+        assert!(
+            m.contains("epochz") && m.contains("did you mean `epochs`"),
+            "{m}"
+        );
         let e = RunConfig::from_toml("[train]\nsampeler = \"uniform\"", "x.toml").unwrap_err();
         assert!(e.to_string().contains("did you mean `sampler`"), "{e}");
     }
@@ -488,7 +499,9 @@ mod tests {
     #[test]
     fn schedule_longer_than_epochs_is_rejected() {
         let c = RunConfig::default().with_override("epochs", "2").unwrap();
-        let e = c.with_override("schedule", "[0.0, 0.001, 0.01]").unwrap_err();
+        let e = c
+            .with_override("schedule", "[0.0, 0.001, 0.01]")
+            .unwrap_err();
         assert!(e.to_string().contains("schedule"), "{e}");
     }
 }

@@ -5,9 +5,9 @@
 //! writes a [`RunDir`].
 mod config;
 mod record;
-mod rundir;
 #[cfg(feature = "torch")]
 mod run;
+mod rundir;
 mod sampler;
 
 pub use config::{ConfigError, DataConfig, EvalConfig, RunConfig, SilhouetteMode, TrainConfig};

@@ -102,7 +102,11 @@ pub fn run(cfg: &RunConfig, opts: &RunOptions) -> Result<Option<Summary>, Pipeli
     let (first_epoch, mut lines, seconds_before) = match &state {
         Some(s) => {
             net.load(&dir.checkpoint_dir().join("model.bin"))?;
-            (s.epochs_done, dir.read_metrics_lines(Some(s.metrics_lines))?, s.seconds)
+            (
+                s.epochs_done,
+                dir.read_metrics_lines(Some(s.metrics_lines))?,
+                s.seconds,
+            )
         }
         None => (0, Vec::new(), 0.0),
     };
@@ -313,7 +317,10 @@ fn prepare_dir(
         let p = root.join(sub);
         std::fs::create_dir_all(&p).map_err(|source| RunDirError::Io { path: p, source })?;
     }
-    super::rundir::atomic_write(&dir.config(), cfg.to_saved_toml(&model::backend()).as_bytes())?;
+    super::rundir::atomic_write(
+        &dir.config(),
+        cfg.to_saved_toml(&model::backend()).as_bytes(),
+    )?;
     Ok(None)
 }
 
@@ -368,7 +375,10 @@ fn silhouette(
     labels: &[usize],
     seed: u64,
 ) -> Result<Option<f64>, PipelineError> {
-    let distinct = labels.iter().collect::<std::collections::HashSet<_>>().len();
+    let distinct = labels
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     if distinct < 2 {
         return Ok(None);
     }
@@ -408,8 +418,7 @@ fn evaluate(
             .transpose()?,
         silhouette: silhouette(cfg.eval.silhouette, embedding.view(), pred, sseed)?,
         silhouette_raw: silhouette(cfg.eval.silhouette_raw, features.view(), pred, sseed)?,
-        davies_bouldin: if cfg.eval.davies_bouldin && sizes.iter().filter(|&&s| s > 0).count() > 1
-        {
+        davies_bouldin: if cfg.eval.davies_bouldin && sizes.iter().filter(|&&s| s > 0).count() > 1 {
             Some(metrics::davies_bouldin(features.view(), pred)?)
         } else {
             None
@@ -497,6 +506,9 @@ fn print_epoch(r: &EpochRecord) {
         s.train
     );
     if let Some(t) = &r.test {
-        eprintln!("test     NMI {:.3} ARI {:.3} ACC {:.3} on {} images", t.nmi, t.ari, t.acc, t.n);
+        eprintln!(
+            "test     NMI {:.3} ARI {:.3} ACC {:.3} on {} images",
+            t.nmi, t.ari, t.acc, t.n
+        );
     }
 }

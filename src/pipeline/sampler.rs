@@ -39,7 +39,9 @@ impl std::str::FromStr for Sampler {
         match s {
             "uniform" => Ok(Sampler::Uniform),
             "original" => Ok(Sampler::Original),
-            _ => Err(format!("unknown sampler `{s}` (expected `uniform` or `original`)")),
+            _ => Err(format!(
+                "unknown sampler `{s}` (expected `uniform` or `original`)"
+            )),
         }
     }
 }
@@ -110,7 +112,10 @@ mod tests {
         let c = counts(&assign, &order, 2);
         // Cluster 1 holds 10 % of the points and gets about 10 % of the samples, not 50 %.
         let share = c[1] as f64 / 3000.0;
-        assert!((0.05..0.15).contains(&share), "share of the small cluster: {share}");
+        assert!(
+            (0.05..0.15).contains(&share),
+            "share of the small cluster: {share}"
+        );
     }
 
     #[test]

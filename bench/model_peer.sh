@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Speed of deepclust's CNN against PyTorch on the same workload, same thread count:
 # training throughput (batch 256, SGD as the original) and feature extraction of 60,000 images.
+# Rates are given per wall-clock second and per CPU second (steadier on a busy machine); the
+# ratio columns are deepclust / PyTorch. Run it on an otherwise idle machine for real numbers.
 #
 #   bench/model_peer.sh [--threads N] [--train N] [--extract N] [--repeat N] [--arch paper|wide]
 #
@@ -29,20 +31,27 @@ cd "$repo"
 cargo build --quiet --release --example model_peer >&2
 export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
 
+# PyTorch as the original ran it (default NCHW layout), PyTorch converted to channels-last (what
+# deepclust does internally), then deepclust.
 torch_json="$("$venv/bin/python" bench/torch_peer.py "${args[@]}")"
+torch_cl_json="$("$venv/bin/python" bench/torch_peer.py "${args[@]}" --channels-last)"
 ours_json="$(target/release/examples/model_peer "${args[@]}")"
 
-python3 - "$torch_json" "$ours_json" <<'PY'
+python3 - "$torch_json" "$torch_cl_json" "$ours_json" <<'PY'
 import json, sys
-t, o = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-assert t["n_params"] == o["n_params"], (t["n_params"], o["n_params"])
-print(f"network: {o['arch']}, {o['n_params']} parameters; threads: pytorch {t['threads']}, deepclust {o['threads']}")
-print(f"{'':22}{'pytorch':>14}{'deepclust':>14}{'ratio':>8}")
-for key, label in [("train", f"train img/s (b={o['train']['batch']})"), ("extract", f"features img/s")]:
-    a, b = t[key]["img_per_s"], o[key]["img_per_s"]
-    print(f"{label:22}{a:>14,.0f}{b:>14,.0f}{b / a:>7.2f}x")
-print(f"{'features 60k seconds':22}{t['extract']['seconds']:>14.3f}{o['extract']['seconds']:>14.3f}")
-print(f"{'peak RSS MiB':22}{t['peak_rss_mib']:>14.0f}{o['peak_rss_mib']:>14.0f}")
-print(f"{'backend':22}{t['backend']:>14}  {o['backend']}")
-print(json.dumps({"pytorch": t, "deepclust": o}))
+t, tc, o = (json.loads(a) for a in sys.argv[1:4])
+assert t["n_params"] == o["n_params"] == tc["n_params"], (t["n_params"], o["n_params"])
+print(f"network: {o['arch']}, {o['n_params']} parameters; threads: {o['threads']}; "
+      f"train {o['train']['images']} images (batch {o['train']['batch']}), features {o['extract']['images']} images")
+print(f"{'':26}{'pytorch':>12}{'pytorch-CL':>12}{'deepclust':>12}{'ratio':>8}{'ratio CL':>9}")
+rows = [("train img/s", "train", False), ("train img/CPU-s", "train", True),
+        ("features img/s", "extract", False), ("features img/CPU-s", "extract", True)]
+for label, key, cpu in rows:
+    rate = lambda d: d[key]["images"] / (d[key]["cpu_seconds"] if cpu else d[key]["seconds"])
+    a, b, c = rate(t), rate(tc), rate(o)
+    print(f"{label:26}{a:>12,.0f}{b:>12,.0f}{c:>12,.0f}{c / a:>7.2f}x{c / b:>8.2f}x")
+print(f"{'features wall seconds':26}{t['extract']['seconds']:>12.2f}{tc['extract']['seconds']:>12.2f}{o['extract']['seconds']:>12.2f}")
+print(f"{'peak RSS MiB':26}{t['peak_rss_mib']:>12.0f}{tc['peak_rss_mib']:>12.0f}{o['peak_rss_mib']:>12.0f}")
+print(f"backends: {t['backend']} | {o['backend']}")
+print(json.dumps({"pytorch": t, "pytorch_channels_last": tc, "deepclust": o}))
 PY

@@ -623,3 +623,13 @@ fn bad_configs_and_arguments_are_errors() {
     assert!(Images::from_u8(Array3::<u8>::zeros((0, 28, 28)).view(), 0.1, 0.3).is_err());
     assert!(Images::from_u8(Array3::<u8>::zeros((1, 28, 28)).view(), 0.1, 0.0).is_err());
 }
+
+#[test]
+fn network_and_images_can_move_between_threads() {
+    fn is_send<T: Send>() {}
+    is_send::<Network>();
+    is_send::<Images>();
+    let net = Network::new(&ModelConfig::default(), 2, 0).unwrap();
+    let n = std::thread::spawn(move || net.n_params()).join().unwrap();
+    assert_eq!(n, 11_706 - 8 * 65);
+}

@@ -77,6 +77,10 @@ pub(crate) fn tch_device() -> tch::Device {
 }
 
 /// Sets libtorch's intra-op thread count (its default is the number of cores). 0 is ignored.
+///
+/// libtorch's OpenMP threads spin while they wait. On a machine busy with other work (more
+/// runnable threads than cores) two threads were measured 3–7× *slower* than one for this small
+/// network; use 1 there, or start the process with `OMP_WAIT_POLICY=passive`.
 #[cfg(feature = "torch")]
 pub fn set_threads(n: usize) {
     if n > 0 {

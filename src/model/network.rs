@@ -129,6 +129,32 @@ fn dropout_mask(
         .f_to_device(tch_device())
 }
 
+/// The same values in channels-last layout (strides C·H·W, 1, W·C, C), also for C = 1 where
+/// libtorch would otherwise treat the tensor as plain contiguous. With channels-last conv weights
+/// libtorch's oneDNN convolutions, batch norm and max-pooling all run in channels-last layout,
+/// which measured 1.7× faster per training step than the default layout for this network
+/// (max-pooling in NCHW layout alone took over a fifth of the time).
+fn channels_last(t: &Tensor) -> Tensor {
+    let s = t.size();
+    let (o, c, h, w) = (s[0], s[1], s[2], s[3]);
+    t.permute([0, 2, 3, 1])
+        .contiguous()
+        .as_strided([o, c, h, w], [c * h * w, 1, w * c, c], 0)
+        .detach()
+}
+
+/// 2×2 max-pooling with stride 2 (floor) as two pairwise maxima of strided views: exactly the
+/// values of `max_pool2d`, several times faster on the CPU without autograd (no indices). Used
+/// for feature extraction only; training keeps `max_pool2d`, whose backward is faster.
+fn max_pool_2x2_eval(x: &Tensor) -> Result<Tensor, tch::TchError> {
+    let s = x.size();
+    let (h, w) = (s[2] / 2 * 2, s[3] / 2 * 2);
+    let x = x.f_narrow(2, 0, h)?.f_narrow(3, 0, w)?;
+    let rows = x.f_slice(2, 0, h, 2)?.f_maximum(&x.f_slice(2, 1, h, 2)?)?;
+    rows.f_slice(3, 0, w, 2)?
+        .f_maximum(&rows.f_slice(3, 1, w, 2)?)
+}
+
 fn leaf(t: Tensor) -> Tensor {
     t.set_requires_grad(true)
 }
@@ -153,7 +179,7 @@ impl Network {
         let fd = cfg.feature_dim as i64;
         let mut kaiming = |o: i64, i: i64, k: i64| {
             let std = (2.0 / (o * k * k) as f64).sqrt();
-            leaf(normal(&[o, i, k, k], std, &mut rng))
+            leaf(channels_last(&normal(&[o, i, k, k], std, &mut rng)))
         };
         let zeros = |n: i64| leaf(Tensor::zeros([n], opts));
         let ones = |n: i64| leaf(Tensor::ones([n], opts));
@@ -254,7 +280,11 @@ impl Network {
                     true,
                 )?;
             let _ = y.f_relu_()?;
-            y.f_max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false)
+            if train {
+                y.f_max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false)
+            } else {
+                max_pool_2x2_eval(&y)
+            }
         };
         let y = stage(x, 0, 2)?;
         let y = stage(&y, 1, 1)?;
@@ -416,7 +446,7 @@ impl Network {
     fn named_state(&self) -> Vec<(String, Tensor)> {
         let mut v: Vec<(String, Tensor)> = Vec::new();
         for (name, t) in BODY_NAMES.iter().zip(&self.body) {
-            v.push((format!("body.{name}"), t.detach()));
+            v.push((format!("body.{name}"), t.detach().contiguous()));
         }
         for (name, t) in BUFFER_NAMES.iter().zip(&self.buffers) {
             v.push((format!("body.{name}"), t.shallow_clone()));
@@ -426,7 +456,7 @@ impl Network {
         }
         for (name, b) in BODY_NAMES.iter().zip(&self.body_opt.bufs) {
             if let Some(b) = b {
-                v.push((format!("opt.body.{name}"), b.shallow_clone()));
+                v.push((format!("opt.body.{name}"), b.contiguous()));
             }
         }
         for (name, b) in HEAD_NAMES.iter().zip(&self.head_opt.bufs) {

@@ -49,7 +49,7 @@ pub enum Command {
     #[command(subcommand)]
     Data(data::DataCommand),
     /// Cluster a feature matrix (.npy) with k-means, PCK-means, COP-k-means or seeded k-means.
-    Cluster(cluster::ClusterArgs),
+    Cluster(Box<cluster::ClusterArgs>),
     /// Score a predicted clustering against true labels (NMI, ARI, AMI, ACC, silhouette, DBI).
     Eval(eval::EvalArgs),
     /// Train DeepCluster (+ constraints) on a dataset: one run, checkpointed and resumable.
@@ -89,7 +89,7 @@ pub fn init(g: &Global) -> anyhow::Result<()> {
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Data(c) => data::run(c, &cli.global),
-        Command::Cluster(a) => cluster::run(a, &cli.global),
+        Command::Cluster(a) => cluster::run(*a, &cli.global),
         Command::Eval(a) => eval::run(a, &cli.global),
         #[cfg(feature = "torch")]
         Command::Run(a) => run::run(*a, &cli.global),

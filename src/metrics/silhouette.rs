@@ -86,6 +86,15 @@ pub fn silhouette_samples(
             ),
         });
     }
+    // Squared norms are formed in f32: keep them far from overflow.
+    if let Some(((row, col), &value)) = x.indexed_iter().find(|(_, v)| v.abs() > 1e18) {
+        return Err(MetricsError::InvalidParam {
+            name: "features",
+            reason: format!(
+                "value {value} at row {row}, column {col} is too large for f32 distances (|x| <= 1e18)"
+            ),
+        });
+    }
     Ok(samples_exact(x, &codes, k))
 }
 

@@ -468,7 +468,11 @@ fn paper_preset_at_one_percent_of_mnist_size() {
     );
     let shown = r.label_of_points(60_000);
     assert_eq!(shown.iter().filter(|l| l.is_some()).count(), 600);
-    assert!(r.labelled.iter().zip(&r.given).all(|(&i, &g)| shown[i] == Some(g)));
+    assert!(r
+        .labelled
+        .iter()
+        .zip(&r.given)
+        .all(|(&i, &g)| shown[i] == Some(g)));
     let json = serde_json::to_value(&r.stats).unwrap();
     for key in [
         "labelled",

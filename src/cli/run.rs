@@ -90,11 +90,8 @@ pub fn resolve_config(a: &RunArgs, g: &Global) -> anyhow::Result<RunConfig> {
     if let Some(path) = &a.config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the run config {}", path.display()))?;
-        let mut t: toml::Table =
-            toml::from_str(&text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-        t.remove("meta");
         cfg = cfg
-            .merged_with_toml(&toml::to_string(&t)?, &path.display().to_string())
+            .merged_with_toml(&text, &path.display().to_string())
             .map_err(usage)?;
     }
     let mut sets: Vec<(String, String)> = Vec::new();

@@ -214,11 +214,13 @@ impl RunConfig {
     }
 
     /// Applies TOML on top of this config: keys present in `text` replace ours, the rest stay.
+    /// A `[meta]` table (as in a run directory's saved config) is ignored.
     pub fn merged_with_toml(&self, text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let overlay: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut overlay: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Parse {
             origin: origin.into(),
             message: e.to_string(),
         })?;
+        overlay.remove("meta");
         let mut base = self.to_table()?;
         merge_tables(&mut base, overlay);
         Self::from_table(base, origin)

@@ -14,6 +14,7 @@ fn opts(out: &Path) -> RunOptions {
         resume: false,
         force: false,
         stop_after: None,
+        progress: None,
     }
 }
 

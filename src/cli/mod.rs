@@ -5,8 +5,10 @@ use clap::{Args, Parser, Subcommand};
 mod cluster;
 mod data;
 mod eval;
+mod experiment;
 #[cfg(feature = "torch")]
 mod run;
+mod tsne;
 
 /// Semi-supervised deep clustering research: DeepCluster + PCK-means with label scenarios.
 ///
@@ -14,6 +16,7 @@ mod run;
 ///   deepclust data fetch                      # MNIST into the data dir (verified by SHA-256)
 ///   deepclust run --labels 1%                 # one DeepCluster + PCK-means run
 ///   deepclust cluster --features F.npy --truth T.npy --algo pckmeans --labels 1%
+///   deepclust experiment run paper && deepclust report runs/paper   # the paper's study
 ///
 /// Exit codes: 0 success, 1 error while running, 2 bad usage (flags, config).
 #[derive(Debug, Parser)]
@@ -55,6 +58,13 @@ pub enum Command {
     /// Train DeepCluster (+ constraints) on a dataset: one run, checkpointed and resumable.
     #[cfg(feature = "torch")]
     Run(Box<run::RunArgs>),
+    /// Run grids of runs (the paper's study or your own), show and list the built-in ones.
+    #[command(subcommand)]
+    Experiment(experiment::ExperimentCommand),
+    /// Write REPORT.md, results.csv and figures (PNG + SVG) for an experiment folder.
+    Report(experiment::ReportArgs),
+    /// Embed a feature matrix in 2-D with t-SNE (Barnes-Hut) and draw it.
+    Tsne(tsne::TsneArgs),
 }
 
 /// A mistake in how the command was called (exit code 2).
@@ -93,5 +103,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => eval::run(a, &cli.global),
         #[cfg(feature = "torch")]
         Command::Run(a) => run::run(*a, &cli.global),
+        Command::Experiment(c) => experiment::run(c, &cli.global),
+        Command::Report(a) => experiment::report(a, &cli.global),
+        Command::Tsne(a) => tsne::run(a, &cli.global),
     }
 }

@@ -181,6 +181,7 @@ pub fn run(a: RunArgs, g: &Global) -> anyhow::Result<()> {
         resume: a.resume,
         force: a.force,
         stop_after: a.stop_after,
+        progress: None,
     };
     let summary = pipeline::run(&cfg, &opts).with_context(|| format!("run {}", out.display()))?;
     match summary {

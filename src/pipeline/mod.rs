@@ -10,6 +10,7 @@ mod run;
 mod rundir;
 mod sampler;
 
+pub(crate) use config::suggest_key;
 pub use config::{ConfigError, DataConfig, EvalConfig, RunConfig, SilhouetteMode, TrainConfig};
 pub use record::{EpochRecord, PhaseSeconds, Summary, TestMetrics};
 #[cfg(feature = "torch")]

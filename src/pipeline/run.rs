@@ -78,6 +78,9 @@ pub struct RunOptions {
     pub force: bool,
     /// Stop after this many training epochs (the run stays resumable); for tests and time limits.
     pub stop_after: Option<usize>,
+    /// A bar advanced by one for every clustering evaluated (`epochs + 1` per run); experiments
+    /// use it for an overall progress bar across runs.
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 /// Runs (or resumes) one DeepCluster run; returns its summary. With `stop_after` the run may end
@@ -203,6 +206,9 @@ pub fn run(cfg: &RunConfig, opts: &RunOptions) -> Result<Option<Summary>, Pipeli
         record.constraints = revealed.map(|r| r.stats.clone());
         secs.metrics = t.elapsed().as_secs_f64();
         crate::data::npy::write_labels(&dir.assignments(epoch), &clustering.assignments)?;
+        if let Some(p) = &opts.progress {
+            p.inc(1);
+        }
 
         if is_final {
             if cfg.data.eval_test {
@@ -214,7 +220,7 @@ pub fn run(cfg: &RunConfig, opts: &RunOptions) -> Result<Option<Summary>, Pipeli
                     &clustering,
                 )?);
             }
-            write_final_arrays(&dir, &features, &embedding, &clustering)?;
+            write_final_arrays(&dir, &features, &embedding, &clustering, &truth)?;
             record.seconds = secs;
             print_epoch(&record);
             lines.push(serde_json::to_string(&record).expect("record serialises"));
@@ -477,10 +483,12 @@ fn write_final_arrays(
     features: &Array2<f32>,
     embedding: &Array2<f32>,
     c: &Clustering,
+    truth: &[usize],
 ) -> Result<(), PipelineError> {
     data::npy::write_features(&dir.file("features-final.npy"), features.view())?;
     data::npy::write_features(&dir.file("embedding-final.npy"), embedding.view())?;
     data::npy::write_labels(&dir.file("labels-final.npy"), &c.assignments)?;
+    data::npy::write_labels(&dir.file("truth.npy"), truth)?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 //!   features-final.npy       the network's 64-d features after the last epoch (raw, pre-ReLU)
 //!   embedding-final.npy      the same after preprocessing (what was clustered)
 //!   labels-final.npy         the final cluster of every image
+//!   truth.npy                the true class of every image (for reports and t-SNE maps)
 //!   checkpoint/              model + optimiser state and `state.json`, rewritten atomically every epoch
 //!   summary.json             written last: its presence means the run finished
 //!   error.txt                written when a run fails (experiments record it and go on)

@@ -99,6 +99,14 @@ fn smoke_experiment_resumes_only_missing_runs_and_reports_its_numbers() {
         md.contains(&format!("| 5% | 1/1 | {:.3} |", s5.nmi)),
         "{md}"
     );
+    // The overview table of every condition carries the same numbers.
+    assert!(
+        md.contains(&format!(
+            "| sparsity | 5% | 1/1 | {:.3} | {:.3} | {:.3} |",
+            s5.nmi, s5.ari, s5.acc
+        )),
+        "{md}"
+    );
     assert!(md.contains("Comparison with the literature"), "{md}");
     for f in [
         "baseline-nmi",

@@ -63,6 +63,7 @@ fn two_epochs_end_to_end_write_every_artefact() {
         "features-final.npy",
         "embedding-final.npy",
         "labels-final.npy",
+        "truth.npy",
         "assignments/epoch-000.npy",
         "assignments/epoch-002.npy",
         "checkpoint/state.json",
@@ -72,6 +73,39 @@ fn two_epochs_end_to_end_write_every_artefact() {
     // A finished run is not overwritten without force.
     let e = run(&smoke(2), &opts(&out)).unwrap_err();
     assert!(e.to_string().contains("--force"), "{e}");
+}
+
+#[test]
+fn geometry_metrics_can_be_kept_for_the_last_two_clusterings_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let cfg = smoke(3).with_override("eval.every_epoch", "false").unwrap();
+    run(&cfg, &opts(&out)).unwrap().expect("finished");
+    let recs = records(&out);
+    assert_eq!(
+        recs.len(),
+        4,
+        "three training epochs and the final evaluation"
+    );
+    for r in &recs[..2] {
+        assert!(
+            r.silhouette.is_none() && r.silhouette_raw.is_none(),
+            "epoch {}",
+            r.epoch
+        );
+        assert!(r.davies_bouldin.is_none(), "epoch {}", r.epoch);
+        assert!(r.nmi > 0.0 && r.acc > 0.0, "NMI/ACC stay per epoch");
+    }
+    // The clustering of the last training epoch (what the original reported) and the final one.
+    for r in &recs[2..] {
+        assert!(
+            r.silhouette.is_some() && r.silhouette_raw.is_some(),
+            "epoch {}",
+            r.epoch
+        );
+        assert!(r.davies_bouldin.is_some(), "epoch {}", r.epoch);
+    }
+    assert!(!recs[2].is_final && recs[3].is_final);
 }
 
 #[test]

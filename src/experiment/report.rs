@@ -170,6 +170,10 @@ pub fn report(root: &Path, opts: &ReportOptions) -> Result<ReportOutcome, Experi
             epoch_series("baseline", &rs)
         });
 
+    if spec.studies.len() > 1 {
+        overview(&mut md, &spec, &results);
+    }
+
     let mut deviations = Vec::new();
     for (si, study) in spec.studies.iter().enumerate() {
         let rs: Vec<&RunResult> = results.iter().filter(|r| r.run.study_index == si).collect();
@@ -354,6 +358,98 @@ fn epoch_series(name: &str, runs: &[&RunResult]) -> Option<Series> {
     Some(if several { s.with_band(lo, hi) } else { s })
 }
 
+/// The compared records of one condition of a study, column by column.
+struct CondStats {
+    finished: usize,
+    planned: usize,
+    nmi: Vec<f64>,
+    ari: Vec<f64>,
+    /// On the raw 64-d features, as the paper.
+    silhouette: Vec<f64>,
+    acc: Vec<f64>,
+    minutes: Vec<f64>,
+    test_nmi: Vec<f64>,
+    test_acc: Vec<f64>,
+}
+
+impl CondStats {
+    /// `runs` are the runs of one study; `ci` the condition's index in it.
+    fn of(spec: &ExperimentSpec, runs: &[&RunResult], ci: usize) -> Self {
+        let crs: Vec<&&RunResult> = runs
+            .iter()
+            .filter(|r| r.run.condition_index == ci)
+            .collect();
+        let recs: Vec<&EpochRecord> = crs
+            .iter()
+            .filter_map(|r| r.compared(spec.compare))
+            .collect();
+        let col = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Vec<f64> {
+            recs.iter().filter_map(|r| f(r)).collect()
+        };
+        CondStats {
+            finished: recs.len(),
+            planned: crs.len(),
+            nmi: col(&|r| Some(r.nmi)),
+            ari: col(&|r| Some(r.ari)),
+            silhouette: col(&|r| r.silhouette_raw),
+            acc: col(&|r| Some(r.acc)),
+            minutes: crs
+                .iter()
+                .filter_map(|r| r.summary.as_ref().map(|s| s.seconds / 60.0))
+                .collect(),
+            test_nmi: col(&|r| r.test.as_ref().map(|t| t.nmi)),
+            test_acc: col(&|r| r.test.as_ref().map(|t| t.acc)),
+        }
+    }
+
+    fn runs_text(&self) -> String {
+        format!("{}/{}", self.finished, self.planned)
+    }
+
+    /// Mean wall time of a run in minutes.
+    fn minutes_text(&self) -> String {
+        mean_std(&self.minutes).map_or("–".into(), |(m, _)| format!("{m:.1}"))
+    }
+}
+
+/// One table of every condition of every study (for experiments with several studies, e.g. an
+/// ablation where each study is one lever).
+fn overview(md: &mut String, spec: &ExperimentSpec, results: &[RunResult]) {
+    let _ = writeln!(
+        md,
+        "## All conditions
+
+         | study | condition | runs | NMI | ARI | ACC | silhouette | test NMI | test ACC | minutes |
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for (si, study) in spec.studies.iter().enumerate() {
+        let rs: Vec<&RunResult> = results.iter().filter(|r| r.run.study_index == si).collect();
+        for (ci, c) in study
+            .conditions()
+            .expect("checked when parsed")
+            .iter()
+            .enumerate()
+        {
+            let st = CondStats::of(spec, &rs, ci);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                study.name,
+                c.name,
+                st.runs_text(),
+                fmt_ms(&st.nmi),
+                fmt_ms(&st.ari),
+                fmt_ms(&st.acc),
+                fmt_ms(&st.silhouette),
+                fmt_ms(&st.test_nmi),
+                fmt_ms(&st.test_acc),
+                st.minutes_text()
+            );
+        }
+    }
+    md.push('\n');
+}
+
 fn study_section(
     md: &mut String,
     spec: &ExperimentSpec,
@@ -402,44 +498,30 @@ fn study_section(
         .iter()
         .enumerate()
     {
-        let crs: Vec<&&RunResult> = runs
-            .iter()
-            .filter(|r| r.run.condition_index == ci)
-            .collect();
-        let recs: Vec<&EpochRecord> = crs
-            .iter()
-            .filter_map(|r| r.compared(spec.compare))
-            .collect();
-        let col = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Vec<f64> {
-            recs.iter().filter_map(|r| f(r)).collect()
-        };
-        let nmi = col(&|r| Some(r.nmi));
+        let st = CondStats::of(spec, runs, ci);
+        let nmi = &st.nmi;
         let paper = study.paper.iter().find(|p| p.condition == c.name);
-        let mut row = vec![c.name.clone(), format!("{}/{}", recs.len(), crs.len())];
-        row.push(fmt_ms(&nmi));
+        let mut row = vec![c.name.clone(), st.runs_text()];
+        row.push(fmt_ms(nmi));
         if has_paper {
             row.push(fmt_opt(paper.and_then(|p| p.nmi)));
         }
-        row.push(fmt_ms(&col(&|r| Some(r.ari))));
+        row.push(fmt_ms(&st.ari));
         if has_paper {
             row.push(fmt_opt(paper.and_then(|p| p.ari)));
         }
-        row.push(fmt_ms(&col(&|r| r.silhouette_raw)));
+        row.push(fmt_ms(&st.silhouette));
         if has_paper {
             row.push(fmt_opt(paper.and_then(|p| p.silhouette)));
         }
-        row.push(fmt_ms(&col(&|r| Some(r.acc))));
-        let mins: Vec<f64> = crs
-            .iter()
-            .filter_map(|r| r.summary.as_ref().map(|s| s.seconds / 60.0))
-            .collect();
-        row.push(mean_std(&mins).map_or("–".into(), |(m, _)| format!("{m:.1}")));
+        row.push(fmt_ms(&st.acc));
+        row.push(st.minutes_text());
         if has_test {
-            row.push(fmt_ms(&col(&|r| r.test.as_ref().map(|t| t.nmi))));
-            row.push(fmt_ms(&col(&|r| r.test.as_ref().map(|t| t.acc))));
+            row.push(fmt_ms(&st.test_nmi));
+            row.push(fmt_ms(&st.test_acc));
         }
         let _ = writeln!(md, "| {} |", row.join(" | "));
-        if let (Some((m, _)), Some(p)) = (mean_std(&nmi), paper.and_then(|p| p.nmi)) {
+        if let (Some((m, _)), Some(p)) = (mean_std(nmi), paper.and_then(|p| p.nmi)) {
             if (m - p).abs() > 0.05 {
                 deviations.push(format!(
                     "{} / {}: NMI {m:.3} vs the paper's {p:.3} ({:+.3}, {} seed{})",

@@ -92,6 +92,11 @@ pub struct EvalConfig {
     pub silhouette_raw: SilhouetteMode,
     /// Davies–Bouldin index of the raw features.
     pub davies_bouldin: bool,
+    /// Compute the silhouettes and Davies–Bouldin every epoch (`true`), or only for the last two
+    /// clusterings — the one made at the start of the last training epoch and the final one after
+    /// it (`false`: about a third less time per run on MNIST). NMI, ARI, ACC and cluster sizes are
+    /// always computed every epoch.
+    pub every_epoch: bool,
 }
 
 impl Default for EvalConfig {
@@ -100,6 +105,7 @@ impl Default for EvalConfig {
             silhouette: SilhouetteMode::Exact,
             silhouette_raw: SilhouetteMode::Exact,
             davies_bouldin: true,
+            every_epoch: true,
         }
     }
 }

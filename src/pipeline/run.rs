@@ -407,6 +407,11 @@ fn evaluate(
 ) -> Result<EpochRecord, PipelineError> {
     let pred = &c.assignments;
     let sseed = seed::derive(cfg.seed, &format!("epoch/{epoch}/silhouette"));
+    // Silhouettes and Davies–Bouldin cost more than the rest of an epoch's evaluation together;
+    // `eval.every_epoch = false` keeps them for the last two clusterings only: the one made at the
+    // start of the last training epoch (what the original reported) and the final one.
+    let geometry = cfg.eval.every_epoch || epoch + 1 >= cfg.epochs;
+    let off = |m: SilhouetteMode| if geometry { m } else { SilhouetteMode::Off };
     let mut sizes = vec![0usize; cfg.k()];
     for &a in pred {
         sizes[a] += 1;
@@ -422,9 +427,12 @@ fn evaluate(
         nmi_prev: prev
             .map(|p| metrics::nmi(p, pred, metrics::NmiNorm::Arithmetic))
             .transpose()?,
-        silhouette: silhouette(cfg.eval.silhouette, embedding.view(), pred, sseed)?,
-        silhouette_raw: silhouette(cfg.eval.silhouette_raw, features.view(), pred, sseed)?,
-        davies_bouldin: if cfg.eval.davies_bouldin && sizes.iter().filter(|&&s| s > 0).count() > 1 {
+        silhouette: silhouette(off(cfg.eval.silhouette), embedding.view(), pred, sseed)?,
+        silhouette_raw: silhouette(off(cfg.eval.silhouette_raw), features.view(), pred, sseed)?,
+        davies_bouldin: if geometry
+            && cfg.eval.davies_bouldin
+            && sizes.iter().filter(|&&s| s > 0).count() > 1
+        {
             Some(metrics::davies_bouldin(features.view(), pred)?)
         } else {
             None

@@ -301,3 +301,21 @@ fn subset_is_balanced_and_reproducible() {
         .code(2)
         .stderr(predicate::str::contains("has only 2000 images"));
 }
+
+/// `deepclust … | head` must not panic when the reader goes away (Rust ignores SIGPIPE by default,
+/// so without the binary's handling `println!` panics with "Broken pipe").
+#[cfg(unix)]
+#[test]
+fn printing_into_a_closed_pipe_does_not_panic() {
+    use std::process::{Command as Std, Stdio};
+    let mut child = Std::new(assert_cmd::cargo::cargo_bin("deepclust"))
+        .args(["data", "list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the child prints
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

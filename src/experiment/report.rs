@@ -220,7 +220,7 @@ pub fn report(root: &Path, opts: &ReportOptions) -> Result<ReportOutcome, Experi
         let _ = writeln!(
             md,
             "## t-SNE maps (Figures 1–2)\n\n{} random points of the clustered features after the last \
-             epoch; left coloured by cluster, right by true class.\n",
+             epoch; left coloured by cluster (each in the colour of the class it is matched to, as for ACC), right by true class.\n",
             opts.tsne_points
         );
         for sel in &spec.tsne {
@@ -628,14 +628,19 @@ fn tsne_figure(
     let perplexity = params.perplexity.min(((m as f64) - 1.0) / 3.0).max(1.0);
     let y = tsne::tsne(x.view(), &params.with_perplexity(perplexity))
         .map_err(|e| figure_err(stem, e))?;
-    let left: Vec<usize> = idx.iter().map(|&i| pred[i]).collect();
+    // Clusters are drawn in the colour of their matched class (the matching behind ACC), so the
+    // two panels can be compared colour by colour; unmatched clusters get colours of their own.
+    let matching = crate::metrics::best_matching(&truth, &pred).map_err(|e| figure_err(stem, e))?;
+    let n_classes = truth.iter().max().map_or(0, |&m| m + 1);
+    let colour_of = |c: usize| matching.class_of(c).unwrap_or(n_classes + c);
+    let left: Vec<usize> = idx.iter().map(|&i| colour_of(pred[i])).collect();
     let right: Vec<usize> = idx.iter().map(|&i| truth[i]).collect();
     plot::scatter_pair(
         stem,
         &format!("t-SNE of {}", run.label()),
         y.view(),
         &left,
-        "coloured by cluster",
+        "coloured by cluster (as its matched class)",
         &right,
         "coloured by true class",
     )

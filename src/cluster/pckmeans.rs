@@ -36,10 +36,12 @@ pub enum PckMeansInit {
     /// k-means++ on the data, ignoring the constraints.
     #[serde(rename = "kmeans++", alias = "kmeanspp")]
     KMeansPlusPlus,
-    /// The original study's initialisation, for faithful reruns: like `Neighbourhood` when there
-    /// are must-links; without any, the original sorted its (singleton) neighbourhoods by size with
-    /// a stable sort, so its "k-means baseline" started from the first `k` data points, without
-    /// k-means++ or restarts.
+    /// The original study's initialisation, for faithful reruns. The original's neighbourhoods
+    /// are the must-link components of *all* points, unconstrained points being singletons, and it
+    /// took the means of the `k` largest: like `Neighbourhood` when there are at least `k`
+    /// must-link components, otherwise topped up with singletons — the smallest point ids here
+    /// (the original: whatever its sort's tie-breaking picked), not k-means++. Without labels its
+    /// "k-means baseline" therefore started from `k` fixed data points, without restarts.
     #[serde(rename = "original")]
     Original,
 }
@@ -346,20 +348,32 @@ impl ConstrainedClusterer for PckMeansParams {
         check_k(self.k, p.n)?;
         check_constraints(constraints, p.n)?;
         let prep = Prepared::new(constraints);
+        let init = self.initial_centroids(&p, constraints, seed);
+        Ok(self.run(&p, &prep, init, seed))
+    }
+}
+
+impl PckMeansParams {
+    /// The `k` starting centroids (see [`PckMeansInit`]).
+    pub(crate) fn initial_centroids(
+        &self,
+        p: &Points,
+        constraints: &ConstraintSet,
+        seed: u64,
+    ) -> Array2<f32> {
         let mut rng = crate::seed::rng(seed, "pckmeans/init");
         let preset = match self.init {
             PckMeansInit::Neighbourhood => {
-                component_means(&p, &constraints.must_link_components(false), self.k)
+                component_means(p, &constraints.must_link_components(false), self.k)
             }
             PckMeansInit::KMeansPlusPlus => Array2::zeros((0, p.d)),
-            PckMeansInit::Original if constraints.must_link.is_empty() => {
-                component_means(&p, &constraints.must_link_components(true), self.k)
-            }
+            // The original's neighbourhoods include every point (unconstrained ones as
+            // singletons), so with fewer than k must-link components the rest of the k largest
+            // are singletons picked by sort tie-breaking: fixed data points, not k-means++.
             PckMeansInit::Original => {
-                component_means(&p, &constraints.must_link_components(false), self.k)
+                component_means(p, &constraints.must_link_components(true), self.k)
             }
         };
-        let init = kmeans_plus_plus(&p, self.k, &preset, &mut rng);
-        Ok(self.run(&p, &prep, init, seed))
+        kmeans_plus_plus(p, self.k, &preset, &mut rng)
     }
 }

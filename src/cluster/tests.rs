@@ -810,6 +810,48 @@ fn seeded_kmeans_starts_from_the_labelled_class_means() {
     assert_eq!(r.centroids.nrows(), 6);
 }
 
+#[test]
+fn pckmeans_original_init_tops_up_with_fixed_singletons_not_kmeans_plus_plus() {
+    let (x, truth) = blobs(&random_centres(4, 5, 2.0, 21), 50, 1.0, 21);
+    let p = Points::new(x.view()).unwrap();
+    // Labels from one class only: one must-link component, k = 4.
+    let class0: Vec<u32> = (0..x.nrows() as u32)
+        .filter(|&i| truth[i as usize] == 0)
+        .take(10)
+        .collect();
+    let mut cs = ConstraintSet::empty(x.nrows());
+    for (a, &i) in class0.iter().enumerate() {
+        for &j in &class0[a + 1..] {
+            cs.must_link.push((i, j));
+        }
+    }
+    let params = PckMeansParams::paper(4).with_init(PckMeansInit::Original);
+    for seed in [0, 1] {
+        let init = params.initial_centroids(&p, &cs, seed);
+        assert_eq!(init.nrows(), 4);
+        // Row 0: the component's mean; rows 1..: the smallest ids outside it, whatever the seed.
+        for j in 0..5 {
+            let mean: f64 = class0
+                .iter()
+                .map(|&i| x[[i as usize, j]] as f64)
+                .sum::<f64>()
+                / 10.0;
+            assert!((init[[0, j]] as f64 - mean).abs() < 1e-5);
+        }
+        let rest: Vec<usize> = (0..x.nrows())
+            .filter(|i| !class0.contains(&(*i as u32)))
+            .take(3)
+            .collect();
+        for (r, &i) in rest.iter().enumerate() {
+            assert_eq!(init.row(r + 1), x.row(i), "row {}", r + 1);
+        }
+    }
+    // The default neighbourhood init tops up with seeded k-means++ instead.
+    let nb = PckMeansParams::paper(4).initial_centroids(&p, &cs, 0);
+    assert_eq!(nb.row(0), params.initial_centroids(&p, &cs, 0).row(0));
+    assert_ne!(nb, params.initial_centroids(&p, &cs, 0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Preprocessing
 

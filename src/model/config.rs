@@ -52,7 +52,8 @@ pub struct ModelConfig {
     pub batch_size: usize,
     /// Batch size of feature extraction; only speed and memory depend on it (2048).
     pub eval_batch_size: usize,
-    /// Random translation of each training image by up to ±2 pixels (off, as the original).
+    /// Random translation of each training image by up to ±2 pixels (off here and in the original;
+    /// on in `deepclust run`'s defaults, `RunConfig::default`).
     pub augment: bool,
     /// Normalisation mean of pixels scaled to [0, 1] (0.1307, MNIST's).
     pub mean: f64,

@@ -101,6 +101,10 @@ fn smoke_experiment_resumes_only_missing_runs_and_reports_its_numbers() {
     );
     // The overview table of every condition carries the same numbers.
     assert!(
+        md.contains("\n| study | condition | runs | NMI | ARI | ACC |"),
+        "{md}"
+    );
+    assert!(
         md.contains(&format!(
             "| sparsity | 5% | 1/1 | {:.3} | {:.3} | {:.3} |",
             s5.nmi, s5.ari, s5.acc

@@ -417,9 +417,8 @@ impl CondStats {
 fn overview(md: &mut String, spec: &ExperimentSpec, results: &[RunResult]) {
     let _ = writeln!(
         md,
-        "## All conditions
-
-         | study | condition | runs | NMI | ARI | ACC | silhouette | test NMI | test ACC | minutes |
+        "## All conditions\n\n\
+         | study | condition | runs | NMI | ARI | ACC | silhouette | test NMI | test ACC | minutes |\n\
          |---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (si, study) in spec.studies.iter().enumerate() {

@@ -8,10 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=bench/.venv
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet numpy scikit-learn openTSNE
-fi
+# bench/.venv is shared with bench/peers.sh: install what this script needs even if it exists.
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install --quiet numpy scikit-learn openTSNE
 [ -f bench/data/mnist_pca64.npy ] || "$VENV/bin/python" bench/prepare_data.py
 cargo build --release --no-default-features --example tsne_peer
 "$VENV/bin/python" bench/tsne_peer.py --ours target/release/examples/tsne_peer --n 10000 --threads 2 "$@"

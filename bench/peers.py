@@ -211,8 +211,8 @@ def run_cli(cli, algo):
         cmd += ["--labels", "1%"]
     out, rss = spawn(cmd)
     r = json.loads(out.strip().splitlines()[-1])
-    notes = [f"constraints {r.get('constraint_seconds', 0):.3f} s + clustering {r.get('cluster_seconds', 0):.3f} s"]
-    return {"seconds": r["seconds"], "labels": path, "note": ", ".join(notes)}, rss
+    note = f"constraints {r.get('constraint_seconds', 0):.3f} s + clustering {r.get('cluster_seconds', 0):.3f} s"
+    return {"seconds": r["seconds"], "labels": path, "note": note}, rss
 
 
 def main():

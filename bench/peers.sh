@@ -3,8 +3,9 @@
 # used (active-semi-supervised-clustering), scikit-learn's silhouette and PCA, against ours.
 # Creates bench/.venv, prepares bench/data (MNIST from $MNIST_DIR or ../shared/data/mnist), builds
 # the `cluster_peer` example (same constraint files as the Python PCK-means) and the `deepclust` CLI
-# (its own label scenario; plus our exact silhouette through `deepclust eval`) and prints a table. Extra arguments go to bench/peers.py
-# (e.g. --skip-slow to leave out the minutes-long Python PCK-means and silhouette).
+# (its own label scenario; plus our exact silhouette through `deepclust eval`) and prints a table.
+# Extra arguments go to bench/peers.py (e.g. --skip-slow to leave out the minutes-long Python
+# PCK-means and silhouette).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=bench/.venv

@@ -848,8 +848,9 @@ fn pckmeans_original_init_tops_up_with_fixed_singletons_not_kmeans_plus_plus() {
     }
     // The default neighbourhood init tops up with seeded k-means++ instead.
     let nb = PckMeansParams::paper(4).initial_centroids(&p, &cs, 0);
-    assert_eq!(nb.row(0), params.initial_centroids(&p, &cs, 0).row(0));
-    assert_ne!(nb, params.initial_centroids(&p, &cs, 0));
+    let original = params.initial_centroids(&p, &cs, 0);
+    assert_eq!(nb.row(0), original.row(0));
+    assert_ne!(nb, original);
 }
 
 // ---------------------------------------------------------------------------------------------

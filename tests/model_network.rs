@@ -522,6 +522,44 @@ fn augmentation_is_seeded() {
     };
     assert_same(&run(1), &run(1), "same seed");
     assert_ne!(run(1), run(2), "different seeds must augment differently");
+
+    // The rotation/scale warp is seeded too, and changes training.
+    let warp_cfg = ModelConfig {
+        rotate: 20.0,
+        scale: 0.15,
+        ..cfg.clone()
+    };
+    let run_warp = |seed| {
+        let mut net = Network::new(&warp_cfg, 2, 0).unwrap();
+        net.train_epoch(&im, &targets, &order, seed, None).unwrap();
+        state(&net)
+    };
+    assert_same(&run_warp(1), &run_warp(1), "same seed, warp");
+    assert_ne!(
+        run_warp(1),
+        run(1),
+        "the warp must change the training images"
+    );
+}
+
+#[test]
+fn post_relu_features_are_the_relu_of_the_pre_relu_ones() {
+    let im = images(&synthetic(40, 6));
+    let pre = Network::new(&ModelConfig::default(), 3, 9).unwrap();
+    let post_cfg = ModelConfig {
+        feature_relu: true,
+        ..ModelConfig::default()
+    };
+    let post = Network::new(&post_cfg, 3, 9).unwrap();
+    let a = pre.features(&im, None).unwrap();
+    let b = post.features(&im, None).unwrap();
+    assert!(
+        a.iter().any(|&v| v < 0.0),
+        "pre-ReLU features have negatives"
+    );
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.max(0.0), *y);
+    }
 }
 
 #[test]
@@ -593,6 +631,21 @@ fn bad_configs_and_arguments_are_errors() {
         },
         "feature_dim",
     );
+    bad(
+        ModelConfig {
+            rotate: -1.0,
+            ..d()
+        },
+        "rotate",
+    );
+    bad(
+        ModelConfig {
+            rotate: f64::INFINITY,
+            ..d()
+        },
+        "rotate",
+    );
+    bad(ModelConfig { scale: 1.0, ..d() }, "scale");
     assert!(ModelConfig::default().validate().is_ok());
     assert!(Network::new(&d(), 0, 0).is_err());
 
@@ -632,4 +685,55 @@ fn network_and_images_can_move_between_threads() {
     let net = Network::new(&ModelConfig::default(), 2, 0).unwrap();
     let n = std::thread::spawn(move || net.n_params()).join().unwrap();
     assert_eq!(n, 11_706 - 8 * 65);
+}
+
+#[test]
+fn centroid_head_is_the_nearest_mean_classifier_of_the_assignments() {
+    let n = 60;
+    let im = images(&synthetic(n, 5));
+    let mut net = Network::new(&train_cfg(), 3, 2).unwrap();
+    let feats = net.features(&im, None).unwrap();
+    let assign: Vec<usize> = (0..n).map(|i| (i * 7) % 3).collect();
+    let body_before: Vec<_> = state(&net)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("body."))
+        .collect();
+    net.set_head_to_centroids(&feats, &assign, 4).unwrap();
+    let st = state(&net);
+    assert_eq!(net.n_clusters(), 4);
+    for (k, v) in body_before {
+        assert_eq!(v, st[&k], "{k} changed");
+    }
+    let d = feats.ncols();
+    let (w, b) = (&st["head.weight"], &st["head.bias"]);
+    assert_eq!((w.len(), b.len()), (4 * d, 4));
+    for c in 0..3 {
+        let rows: Vec<usize> = (0..n).filter(|&i| assign[i] == c).collect();
+        let mut norm2 = 0.0f64;
+        for j in 0..d {
+            let mean = rows
+                .iter()
+                .map(|&i| f64::from(feats[[i, j]].max(0.0)))
+                .sum::<f64>()
+                / rows.len() as f64;
+            assert!((f64::from(w[c * d + j]) - mean).abs() < 1e-5, "w[{c},{j}]");
+            norm2 += mean * mean;
+        }
+        assert!((f64::from(b[c]) + 0.5 * norm2).abs() < 1e-4, "bias {c}");
+    }
+    // Cluster 3 is empty: zero weights and bias.
+    assert!(w[3 * d..].iter().all(|&x| x == 0.0) && b[3] == 0.0);
+    assert!(
+        !st.contains_key("opt.head.weight"),
+        "head optimiser must be fresh"
+    );
+
+    let err = net
+        .set_head_to_centroids(&feats, &assign[..10], 3)
+        .unwrap_err();
+    assert!(err.to_string().contains("features"), "{err}");
+    let mut bad = assign.clone();
+    bad[4] = 9;
+    let err = net.set_head_to_centroids(&feats, &bad, 3).unwrap_err();
+    assert!(err.to_string().contains("assignments"), "{err}");
 }

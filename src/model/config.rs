@@ -27,6 +27,21 @@ impl Arch {
     }
 }
 
+/// How the linear head starts each epoch's training.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadInit {
+    /// Fresh random weights (N(0, 0.01²)) and zero bias, as DeepCluster and the original.
+    #[default]
+    Random,
+    /// The nearest-centroid classifier of the new pseudo-labels, in the spirit of DeepCluster-v2
+    /// (whose head *is* the centroids): row `c` of the weights is the mean of the post-ReLU
+    /// features of cluster `c`, its bias −½‖mean‖², so the logits are −½‖x − μ_c‖² + ½‖x‖² and
+    /// training starts from a head that already agrees with most pseudo-labels. The head is then
+    /// trained as usual.
+    Centroids,
+}
+
 /// Hyper-parameters of the network and of its SGD training. `Default` is the original's setting.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -35,6 +50,9 @@ pub struct ModelConfig {
     pub arch: Arch,
     /// Units of the hidden linear layer, i.e. the dimension of the extracted features (64).
     pub feature_dim: usize,
+    /// Extract the features after the hidden layer's ReLU, as the head sees them, instead of
+    /// before it (false, as the original and DeepCluster).
+    pub feature_relu: bool,
     /// Dropout probability before the hidden linear layer, in [0, 1) (0.5).
     pub dropout: f64,
     /// SGD learning rate of the body (0.01).
@@ -48,6 +66,8 @@ pub struct ModelConfig {
     /// Momentum of the head's optimiser, which is created afresh at every head reset (0.0, as the
     /// original).
     pub head_momentum: f64,
+    /// How the head starts every epoch (`random`, as the original, or `centroids`).
+    pub head_init: HeadInit,
     /// Mini-batch size of training (256).
     pub batch_size: usize,
     /// Batch size of feature extraction; only speed and memory depend on it (2048).
@@ -55,6 +75,12 @@ pub struct ModelConfig {
     /// Random translation of each training image by up to ±2 pixels (off here and in the original;
     /// on in `deepclust run`'s defaults, `RunConfig::default`).
     pub augment: bool,
+    /// Random rotation of each training image by up to ± this many degrees (0 = none; 0 here and
+    /// in the original). Applied with `scale` as one bilinear affine warp, before the shift.
+    pub rotate: f64,
+    /// Random isotropic scaling of each training image by a factor in [1 − scale, 1 + scale]
+    /// (0 = none), in the same warp as `rotate`. Must be in [0, 1).
+    pub scale: f64,
     /// Normalisation mean of pixels scaled to [0, 1] (0.1307, MNIST's).
     pub mean: f64,
     /// Normalisation standard deviation (0.3081, MNIST's).
@@ -66,15 +92,19 @@ impl Default for ModelConfig {
         ModelConfig {
             arch: Arch::Paper,
             feature_dim: 64,
+            feature_relu: false,
             dropout: 0.5,
             lr: 0.01,
             momentum: 0.9,
             weight_decay: 1e-5,
             head_lr: None,
             head_momentum: 0.0,
+            head_init: HeadInit::Random,
             batch_size: 256,
             eval_batch_size: 2048,
             augment: false,
+            rotate: 0.0,
+            scale: 0.0,
             mean: 0.1307,
             std: 0.3081,
         }
@@ -129,6 +159,10 @@ impl ModelConfig {
         if self.eval_batch_size == 0 {
             return Err(bad("eval_batch_size", "at least 1", 0));
         }
+        if !(self.rotate.is_finite() && (0.0..=180.0).contains(&self.rotate)) {
+            return Err(bad("rotate", "degrees in [0, 180]", self.rotate));
+        }
+        unit("scale", self.scale)?;
         if !self.mean.is_finite() {
             return Err(bad("mean", "a finite number", self.mean));
         }

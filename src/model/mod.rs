@@ -24,7 +24,7 @@ mod network;
 #[cfg(feature = "torch")]
 mod sgd;
 
-pub use config::{Arch, ModelConfig};
+pub use config::{Arch, HeadInit, ModelConfig};
 pub use error::ModelError;
 #[cfg(feature = "torch")]
 pub use images::Images;

@@ -249,6 +249,79 @@ impl Network {
         );
     }
 
+    /// Sets the head to the nearest-centroid classifier of `assignments` ([`HeadInit::Centroids`]):
+    /// row `c` of the weights is the mean of `relu(features)` over the points of cluster `c` (zero
+    /// for an empty cluster), the bias −½‖row‖². `features` are [`Network::features`]' output
+    /// (`N × feature_dim`). A fresh head optimiser is created, as by [`Network::reset_head`].
+    pub fn set_head_to_centroids(
+        &mut self,
+        features: &Array2<f32>,
+        assignments: &[usize],
+        n_clusters: usize,
+    ) -> Result<(), ModelError> {
+        check_clusters(n_clusters)?;
+        let d = self.cfg.feature_dim;
+        if features.ncols() != d || features.nrows() != assignments.len() {
+            return Err(ModelError::arg(
+                "features",
+                format!("{} × {d} (one row per assignment)", assignments.len()),
+                format!("{} × {}", features.nrows(), features.ncols()),
+            ));
+        }
+        let mut sums = vec![0.0f64; n_clusters * d];
+        let mut counts = vec![0usize; n_clusters];
+        for (row, &c) in features.rows().into_iter().zip(assignments) {
+            if c >= n_clusters {
+                return Err(ModelError::arg(
+                    "assignments",
+                    format!("cluster ids below {n_clusters}"),
+                    c.to_string(),
+                ));
+            }
+            counts[c] += 1;
+            for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
+                *s += f64::from(v.max(0.0));
+            }
+        }
+        let mut w = vec![0.0f32; n_clusters * d];
+        let mut bias = vec![0.0f32; n_clusters];
+        for c in 0..n_clusters {
+            if counts[c] == 0 {
+                continue;
+            }
+            let mean: Vec<f64> = sums[c * d..(c + 1) * d]
+                .iter()
+                .map(|s| s / counts[c] as f64)
+                .collect();
+            bias[c] = (-0.5 * mean.iter().map(|m| m * m).sum::<f64>()) as f32;
+            for (o, m) in w[c * d..(c + 1) * d].iter_mut().zip(&mean) {
+                *o = *m as f32;
+            }
+        }
+        let dev = tch_device();
+        let w = Tensor::from_slice(&w)
+            .view([n_clusters as i64, d as i64])
+            .to_device(dev);
+        let b = Tensor::from_slice(&bias).to_device(dev);
+        self.head = vec![leaf(w), leaf(b)];
+        self.n_clusters = n_clusters;
+        self.head_opt = Sgd::new(
+            2,
+            self.cfg.head_lr(),
+            self.cfg.head_momentum,
+            self.cfg.weight_decay,
+        );
+        Ok(())
+    }
+
+    /// Scales the learning rates of the body and of the current head to `factor` × the
+    /// configured ones (`lr`, `head_lr`), for a schedule over epochs. A head reset restores the
+    /// head's configured rate, so call this after [`Network::reset_head`].
+    pub fn set_lr_factor(&mut self, factor: f64) {
+        self.body_opt.lr = self.cfg.lr * factor;
+        self.head_opt.lr = self.cfg.head_lr() * factor;
+    }
+
     /// Pre-ReLU output of the hidden linear layer for a batch.
     /// `dropout`: the generator for the dropout mask in train mode (`None`: eval mode).
     fn body_forward(
@@ -311,8 +384,8 @@ impl Network {
         Ok(())
     }
 
-    /// Features of every image: the pre-ReLU output of the hidden linear layer, N×`feature_dim`,
-    /// in eval mode (no dropout, BN running statistics), without autograd, in batches of
+    /// Features of every image: the pre-ReLU output of the hidden linear layer (with
+    /// `feature_relu`, the post-ReLU output the head sees), N×`feature_dim`, in eval mode (no dropout, BN running statistics), without autograd, in batches of
     /// `eval_batch_size`. The progress bar, if any, advances by images.
     pub fn features(
         &self,
@@ -330,8 +403,10 @@ impl Network {
         while start < n {
             let len = bs.min(n - start);
             let x = images.data.narrow(0, start as i64, len as i64);
+            let relu = self.cfg.feature_relu;
             let f = self
                 .body_forward(&x, None)
+                .and_then(|f| if relu { f.f_relu() } else { Ok(f) })
                 .and_then(|f| f.f_to_device(tch::Device::Cpu)?.f_contiguous())
                 .map_err(ModelError::torch("extracting features"))?;
             f.f_copy_data(&mut slice[start * fd..(start + len) * fd], len * fd)
@@ -401,6 +476,15 @@ impl Network {
                 let len = bs.min(order.len() - start);
                 let idx = order_t.f_narrow(0, start as i64, len as i64)?;
                 let mut x = images.data.f_index_select(0, &idx)?;
+                if net.cfg.rotate > 0.0 || net.cfg.scale > 0.0 {
+                    x = warp(
+                        &x,
+                        images.background,
+                        net.cfg.rotate,
+                        net.cfg.scale,
+                        &mut aug_rng,
+                    )?;
+                }
                 if net.cfg.augment {
                     x = shift(&x, images.background, &mut aug_rng)?;
                 }
@@ -658,6 +742,47 @@ fn shift(x: &Tensor, background: f64, rng: &mut seed::Rng) -> Result<Tensor, tch
     padded.f_gather(1, &index, false)?.f_view([b, 1, h, w])
 }
 
+/// Rotates each image of the batch (B×1×H×W) by its own random angle in ±`rotate_deg` degrees
+/// and scales it by a random factor in [1 − `scale`, 1 + `scale`] about the image centre, with
+/// bilinear interpolation; uncovered pixels get the background value (the warp runs on
+/// `x − background` with zero padding). Draws per image: angle, then scale.
+fn warp(
+    x: &Tensor,
+    background: f64,
+    rotate_deg: f64,
+    scale: f64,
+    rng: &mut seed::Rng,
+) -> Result<Tensor, tch::TchError> {
+    let s = x.size();
+    let b = s[0];
+    let mut theta = Vec::with_capacity(b as usize * 6);
+    for _ in 0..b {
+        let angle = if rotate_deg > 0.0 {
+            rng.random_range(-rotate_deg..=rotate_deg).to_radians()
+        } else {
+            0.0
+        };
+        let factor = if scale > 0.0 {
+            rng.random_range(1.0 - scale..=1.0 + scale)
+        } else {
+            1.0
+        };
+        // `affine_grid` maps output coordinates to input coordinates, so an image enlarged by
+        // `factor` samples the input at coordinates divided by it.
+        let (sin, cos) = angle.sin_cos();
+        let (a, c) = (cos / factor, sin / factor);
+        theta.extend_from_slice(&[a as f32, -c as f32, 0.0, c as f32, a as f32, 0.0]);
+    }
+    let theta = Tensor::f_from_slice(&theta)?
+        .f_to_device(x.device())?
+        .f_view([b, 2, 3])?;
+    let grid = Tensor::f_affine_grid_generator(&theta, s.as_slice(), false)?;
+    // interpolation 0 = bilinear, padding 0 = zeros.
+    x.f_sub_scalar(background)?
+        .f_grid_sampler(&grid, 0, 0, false)?
+        .f_add_scalar(background)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -684,5 +809,42 @@ mod tests {
         if dy < 2 && dx < 2 {
             assert_eq!(v[0], -1.0);
         }
+    }
+
+    /// A warp with rotation and scale switched off is the identity; a 90° rotation cannot be
+    /// drawn by chance, so check geometry with a small bound: a bright pixel right of the centre
+    /// moves onto a circle of the same radius (×scale), and the background fills the corners.
+    #[test]
+    fn warp_rotates_about_the_centre_and_pads_with_background() {
+        let mut img = vec![-1.0f32; 28 * 28];
+        for r in 12..16 {
+            for c in 20..24 {
+                img[r * 28 + c] = 3.0;
+            }
+        }
+        let x = Tensor::from_slice(&img).view([1, 1, 28, 28]);
+        let mut rng = seed::rng(1, "t");
+        let same = warp(&x, -1.0, 1e-9, 1e-9, &mut rng).unwrap();
+        let diff = f64::try_from((&same - &x).abs().max()).unwrap();
+        assert!(diff < 1e-4, "near-identity warp changed a pixel by {diff}");
+
+        let y = warp(&x, -1.0, 45.0, 0.0, &mut rng).unwrap();
+        let v = Vec::<f32>::try_from(y.flatten(0, -1)).unwrap();
+        // Mass-weighted centre of the bright blob, relative to the image centre (13.5, 13.5).
+        let (mut m, mut sr, mut sc) = (0.0f64, 0.0f64, 0.0f64);
+        for (i, &p) in v.iter().enumerate() {
+            let w = (p as f64 + 1.0).max(0.0);
+            m += w;
+            sr += w * (i / 28) as f64;
+            sc += w * (i % 28) as f64;
+        }
+        let (dr, dc) = (sr / m - 13.5, sc / m - 13.5);
+        let radius = (dr * dr + dc * dc).sqrt();
+        assert!(
+            (radius - 8.0).abs() < 0.6,
+            "blob centre at radius {radius}, expected 8"
+        );
+        assert!((m - 16.0 * 4.0).abs() < 2.0, "blob mass {m}, expected 64");
+        assert_eq!(v[0], -1.0);
     }
 }

@@ -11,7 +11,9 @@ mod rundir;
 mod sampler;
 
 pub(crate) use config::suggest_key;
-pub use config::{ConfigError, DataConfig, EvalConfig, RunConfig, SilhouetteMode, TrainConfig};
+pub use config::{
+    ConfigError, DataConfig, EvalConfig, LrSchedule, RunConfig, SilhouetteMode, TrainConfig,
+};
 pub use record::{EpochRecord, PhaseSeconds, Summary, TestMetrics};
 #[cfg(feature = "torch")]
 pub use run::{run, PipelineError, RunOptions};

@@ -240,7 +240,15 @@ pub fn run(cfg: &RunConfig, opts: &RunOptions) -> Result<Option<Summary>, Pipeli
 
         // 6. Train on the pseudo-labels.
         let t = Instant::now();
-        net.reset_head(k, seed::derive(cfg.seed, &format!("epoch/{epoch}/head")));
+        match cfg.model.head_init {
+            model::HeadInit::Random => {
+                net.reset_head(k, seed::derive(cfg.seed, &format!("epoch/{epoch}/head")))
+            }
+            model::HeadInit::Centroids => {
+                net.set_head_to_centroids(&features, &clustering.assignments, k)?
+            }
+        }
+        net.set_lr_factor(cfg.train.lr_schedule.factor(epoch, cfg.epochs));
         let total = (cfg.train.reassign * n as f64).round() as usize;
         let order = cfg.train.sampler.draw(
             &clustering.assignments,

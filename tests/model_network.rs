@@ -737,3 +737,29 @@ fn centroid_head_is_the_nearest_mean_classifier_of_the_assignments() {
     let err = net.set_head_to_centroids(&feats, &bad, 3).unwrap_err();
     assert!(err.to_string().contains("assignments"), "{err}");
 }
+
+#[test]
+fn lr_factor_trains_like_the_scaled_rate() {
+    let n = 48;
+    let im = images(&synthetic(n, 7));
+    let targets: Vec<usize> = (0..n).map(|i| i % 3).collect();
+    let order: Vec<usize> = (0..n).collect();
+    let cfg = train_cfg();
+    let half = ModelConfig {
+        lr: cfg.lr * 0.5,
+        ..cfg.clone()
+    };
+    let mut scaled = Network::new(&cfg, 3, 4).unwrap();
+    scaled.set_lr_factor(0.5);
+    scaled.train_epoch(&im, &targets, &order, 1, None).unwrap();
+    let mut direct = Network::new(&half, 3, 4).unwrap();
+    direct.train_epoch(&im, &targets, &order, 1, None).unwrap();
+    assert_same(&state(&scaled), &state(&direct), "factor 0.5 vs lr/2");
+    let mut full = Network::new(&cfg, 3, 4).unwrap();
+    full.train_epoch(&im, &targets, &order, 1, None).unwrap();
+    assert_ne!(
+        state(&full),
+        state(&scaled),
+        "the factor must change the step"
+    );
+}

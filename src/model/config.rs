@@ -46,7 +46,8 @@ pub enum HeadInit {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
-    /// Network width.
+    /// Network width (`paper` here, as the original; `wide` in `deepclust run`'s defaults,
+    /// `RunConfig::default`).
     pub arch: Arch,
     /// Units of the hidden linear layer, i.e. the dimension of the extracted features (64).
     pub feature_dim: usize,
@@ -55,7 +56,8 @@ pub struct ModelConfig {
     pub feature_relu: bool,
     /// Dropout probability before the hidden linear layer, in [0, 1) (0.5).
     pub dropout: f64,
-    /// SGD learning rate of the body (0.01).
+    /// SGD learning rate of the body (0.01 here, as the original; 0.03 in `deepclust run`'s
+    /// defaults).
     pub lr: f64,
     /// SGD momentum of the body, in [0, 1) (0.9). Its buffers persist across epochs.
     pub momentum: f64,

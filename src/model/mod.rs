@@ -8,7 +8,7 @@
 //!   pseudo-labels, head reset, checkpoints.
 //! * [`ModelConfig`] — validated hyper-parameters; `Default` is the original's setting.
 //!
-//! Randomness: initialisation, head resets, dropout masks and augmentation shifts are drawn from
+//! Randomness: initialisation, head resets, dropout masks and augmentation (shifts, rotation/scale warps) are drawn from
 //! [`crate::seed::rng`] streams of the `seed` passed to [`Network::new`], [`Network::reset_head`]
 //! and [`Network::train_epoch`] — never from libtorch's generator, which is one global object
 //! shared by every thread of the process (concurrent runs would perturb each other). So results

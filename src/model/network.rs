@@ -744,8 +744,7 @@ fn shift(x: &Tensor, background: f64, rng: &mut seed::Rng) -> Result<Tensor, tch
 
 /// Rotates each image of the batch (B×1×H×W) by its own random angle in ±`rotate_deg` degrees
 /// and scales it by a random factor in [1 − `scale`, 1 + `scale`] about the image centre, with
-/// bilinear interpolation; uncovered pixels get the background value (the warp runs on
-/// `x − background` with zero padding). Draws per image: angle, then scale.
+/// bilinear interpolation ([`apply_warp`]). Draws per image: angle, then scale.
 fn warp(
     x: &Tensor,
     background: f64,
@@ -753,29 +752,40 @@ fn warp(
     scale: f64,
     rng: &mut seed::Rng,
 ) -> Result<Tensor, tch::TchError> {
+    let warps: Vec<(f64, f64)> = (0..x.size()[0])
+        .map(|_| {
+            let angle = if rotate_deg > 0.0 {
+                rng.random_range(-rotate_deg..=rotate_deg)
+            } else {
+                0.0
+            };
+            let factor = if scale > 0.0 {
+                rng.random_range(1.0 - scale..=1.0 + scale)
+            } else {
+                1.0
+            };
+            (angle, factor)
+        })
+        .collect();
+    apply_warp(x, background, &warps)
+}
+
+/// Warps image `i` of the batch by `warps[i] = (degrees, factor)`: rotated counter-clockwise on
+/// screen by `degrees` and enlarged by `factor` about the image centre, bilinear; uncovered
+/// pixels get the background value (the warp runs on `x − background` with zero padding).
+fn apply_warp(x: &Tensor, background: f64, warps: &[(f64, f64)]) -> Result<Tensor, tch::TchError> {
     let s = x.size();
-    let b = s[0];
-    let mut theta = Vec::with_capacity(b as usize * 6);
-    for _ in 0..b {
-        let angle = if rotate_deg > 0.0 {
-            rng.random_range(-rotate_deg..=rotate_deg).to_radians()
-        } else {
-            0.0
-        };
-        let factor = if scale > 0.0 {
-            rng.random_range(1.0 - scale..=1.0 + scale)
-        } else {
-            1.0
-        };
+    let mut theta = Vec::with_capacity(warps.len() * 6);
+    for &(degrees, factor) in warps {
         // `affine_grid` maps output coordinates to input coordinates, so an image enlarged by
         // `factor` samples the input at coordinates divided by it.
-        let (sin, cos) = angle.sin_cos();
+        let (sin, cos) = degrees.to_radians().sin_cos();
         let (a, c) = (cos / factor, sin / factor);
         theta.extend_from_slice(&[a as f32, -c as f32, 0.0, c as f32, a as f32, 0.0]);
     }
     let theta = Tensor::f_from_slice(&theta)?
         .f_to_device(x.device())?
-        .f_view([b, 2, 3])?;
+        .f_view([s[0], 2, 3])?;
     let grid = Tensor::f_affine_grid_generator(&theta, s.as_slice(), false)?;
     // interpolation 0 = bilinear, padding 0 = zeros.
     x.f_sub_scalar(background)?
@@ -811,11 +821,22 @@ mod tests {
         }
     }
 
-    /// A warp with rotation and scale switched off is the identity; a 90° rotation cannot be
-    /// drawn by chance, so check geometry with a small bound: a bright pixel right of the centre
-    /// moves onto a circle of the same radius (×scale), and the background fills the corners.
+    /// Mass and mass-weighted centre (row, column) of the pixels above the background −1.
+    fn blob(v: &[f32]) -> (f64, f64, f64) {
+        let (mut m, mut sr, mut sc) = (0.0f64, 0.0f64, 0.0f64);
+        for (i, &p) in v.iter().enumerate() {
+            let w = (f64::from(p) + 1.0).max(0.0);
+            m += w;
+            sr += w * (i / 28) as f64;
+            sc += w * (i % 28) as f64;
+        }
+        (m, sr / m, sc / m)
+    }
+
+    /// A 4×4 blob of value 3 on background −1, centred at row 13.5, column 21.5 (8 pixels right
+    /// of the image centre 13.5, 13.5), warped by known angles and factors.
     #[test]
-    fn warp_rotates_about_the_centre_and_pads_with_background() {
+    fn warp_rotates_and_scales_about_the_centre_and_pads_with_background() {
         let mut img = vec![-1.0f32; 28 * 28];
         for r in 12..16 {
             for c in 20..24 {
@@ -823,28 +844,53 @@ mod tests {
             }
         }
         let x = Tensor::from_slice(&img).view([1, 1, 28, 28]);
-        let mut rng = seed::rng(1, "t");
-        let same = warp(&x, -1.0, 1e-9, 1e-9, &mut rng).unwrap();
-        let diff = f64::try_from((&same - &x).abs().max()).unwrap();
-        assert!(diff < 1e-4, "near-identity warp changed a pixel by {diff}");
-
-        let y = warp(&x, -1.0, 45.0, 0.0, &mut rng).unwrap();
+        let warped = |deg: f64, factor: f64| {
+            let y = apply_warp(&x, -1.0, &[(deg, factor)]).unwrap();
+            Vec::<f32>::try_from(y.flatten(0, -1)).unwrap()
+        };
+        let close = |a: f64, b: f64, tol: f64, what: &str| {
+            assert!((a - b).abs() < tol, "{what}: {a}, expected {b}");
+        };
+        // Identity.
+        let same = warped(0.0, 1.0);
+        let diff = same
+            .iter()
+            .zip(&img)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(diff < 1e-4, "identity warp changed a pixel by {diff}");
+        // 90°: the blob moves from right of the centre to above it (row 5.5, column 13.5).
+        let (m, r, c) = blob(&warped(90.0, 1.0));
+        close(m, 64.0, 0.5, "mass after 90°");
+        close(r, 5.5, 0.1, "row after 90°");
+        close(c, 13.5, 0.1, "column after 90°");
+        // −90°: below the centre.
+        let (_, r, c) = blob(&warped(-90.0, 1.0));
+        close(r, 21.5, 0.1, "row after −90°");
+        close(c, 13.5, 0.1, "column after −90°");
+        // Shrunk by half: the blob's distance to the centre and its side halve (mass ÷ 4).
+        let (m, r, c) = blob(&warped(0.0, 0.5));
+        close(m, 16.0, 1.0, "mass at ×0.5");
+        close(r, 13.5, 0.1, "row at ×0.5");
+        close(c, 17.5, 0.1, "column at ×0.5");
+        // Background fills what the rotation uncovers: a uniform image turned by 45° keeps its
+        // value in the middle and gets the background in the corners.
+        let bright = Tensor::full([1, 1, 28, 28], 2.0, (Kind::Float, tch::Device::Cpu));
+        let y = apply_warp(&bright, -1.0, &[(45.0, 1.0)]).unwrap();
         let v = Vec::<f32>::try_from(y.flatten(0, -1)).unwrap();
-        // Mass-weighted centre of the bright blob, relative to the image centre (13.5, 13.5).
-        let (mut m, mut sr, mut sc) = (0.0f64, 0.0f64, 0.0f64);
-        for (i, &p) in v.iter().enumerate() {
-            let w = (p as f64 + 1.0).max(0.0);
-            m += w;
-            sr += w * (i / 28) as f64;
-            sc += w * (i % 28) as f64;
-        }
-        let (dr, dc) = (sr / m - 13.5, sc / m - 13.5);
-        let radius = (dr * dr + dc * dc).sqrt();
-        assert!(
-            (radius - 8.0).abs() < 0.6,
-            "blob centre at radius {radius}, expected 8"
-        );
-        assert!((m - 16.0 * 4.0).abs() < 2.0, "blob mass {m}, expected 64");
         assert_eq!(v[0], -1.0);
+        assert_eq!(v[28 * 28 - 1], -1.0);
+        close(f64::from(v[14 * 28 + 14]), 2.0, 1e-5, "centre after 45°");
+        // The random warp draws angle then factor per image, within the ranges.
+        let mut rng = seed::rng(4, "t");
+        let mut probe = seed::rng(4, "t");
+        let deg: f64 = probe.random_range(-30.0..=30.0);
+        let factor: f64 = probe.random_range(1.0 - 0.2..=1.0 + 0.2);
+        let drawn = warp(&x, -1.0, 30.0, 0.2, &mut rng).unwrap();
+        let expected = apply_warp(&x, -1.0, &[(deg, factor)]).unwrap();
+        assert_eq!(
+            Vec::<f32>::try_from(drawn.flatten(0, -1)).unwrap(),
+            Vec::<f32>::try_from(expected.flatten(0, -1)).unwrap()
+        );
     }
 }

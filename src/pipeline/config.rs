@@ -121,8 +121,9 @@ pub struct EvalConfig {
     pub davies_bouldin: bool,
     /// Compute the silhouettes and Davies–Bouldin every epoch (`true`), or only for the last two
     /// clusterings — the one made at the start of the last training epoch and the final one after
-    /// it (`false`: on MNIST these metrics took 3–4.4 s of a ~10 s epoch, so this saves roughly
-    /// a third of a 10-epoch run). NMI, ARI, ACC and cluster sizes are always computed every epoch.
+    /// it (`false`: on MNIST these metrics took 3–4.4 s of a ~10 s epoch of the original network,
+    /// so this saves roughly a third of its 10-epoch run; less of the wide network's longer
+    /// epochs). NMI, ARI, ACC and cluster sizes are always computed every epoch.
     pub every_epoch: bool,
 }
 
@@ -177,7 +178,7 @@ impl Default for RunConfig {
             // PCK-means stopped after 5 iterations stays near its label-seeded start (+0.05 to
             // +0.12 NMI with labels), random shifts in training lift every label fraction (about
             // +0.2 NMI), and the wide network with lr 0.03 lifts 1 % labelled from 0.80 to 0.91
-            // (at about 4× the time of the original network).
+            // (at 3–4× the time of the original network).
             cluster: Algorithm::PckMeans(PckMeansParams::new(10).with_max_iter(5)),
             model: ModelConfig {
                 arch: Arch::Wide,

@@ -5,7 +5,7 @@
 //!   config.toml              the fully resolved config (every default written out) + [meta]
 //!   metrics.jsonl            one line per evaluated clustering (epoch 0 … epochs; the last is "final")
 //!   assignments/epoch-NNN.npy
-//!   features-final.npy       the network's 64-d features after the last epoch (raw, pre-ReLU)
+//!   features-final.npy       the network's 64-d features after the last epoch (pre-ReLU; post-ReLU with model.feature_relu)
 //!   embedding-final.npy      the same after preprocessing (what was clustered)
 //!   labels-final.npy         the final cluster of every image
 //!   truth.npy                the true class of every image (for reports and t-SNE maps)

@@ -111,6 +111,16 @@ fn smoke_experiment_resumes_only_missing_runs_and_reports_its_numbers() {
         )),
         "{md}"
     );
+    // Test-split NMI, ARI and ACC (nearest final centroid) sit beside the training numbers.
+    let t = s5
+        .test
+        .as_ref()
+        .expect("the smoke runs evaluate the test split");
+    assert!(md.contains("| test NMI | test ARI | test ACC |"), "{md}");
+    assert!(
+        md.contains(&format!("| {:.3} | {:.3} | {:.3} |", t.nmi, t.ari, t.acc)),
+        "{md}"
+    );
     assert!(md.contains("Comparison with the literature"), "{md}");
     for f in [
         "baseline-nmi",

@@ -369,6 +369,7 @@ struct CondStats {
     acc: Vec<f64>,
     minutes: Vec<f64>,
     test_nmi: Vec<f64>,
+    test_ari: Vec<f64>,
     test_acc: Vec<f64>,
 }
 
@@ -398,6 +399,7 @@ impl CondStats {
                 .filter_map(|r| r.summary.as_ref().map(|s| s.seconds / 60.0))
                 .collect(),
             test_nmi: col(&|r| r.test.as_ref().map(|t| t.nmi)),
+            test_ari: col(&|r| r.test.as_ref().map(|t| t.ari)),
             test_acc: col(&|r| r.test.as_ref().map(|t| t.acc)),
         }
     }
@@ -418,8 +420,8 @@ fn overview(md: &mut String, spec: &ExperimentSpec, results: &[RunResult]) {
     let _ = writeln!(
         md,
         "## All conditions\n\n\
-         | study | condition | runs | NMI | ARI | ACC | silhouette | test NMI | test ACC | minutes |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+         | study | condition | runs | NMI | ARI | ACC | silhouette | test NMI | test ARI | test ACC | minutes |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (si, study) in spec.studies.iter().enumerate() {
         let rs: Vec<&RunResult> = results.iter().filter(|r| r.run.study_index == si).collect();
@@ -432,7 +434,7 @@ fn overview(md: &mut String, spec: &ExperimentSpec, results: &[RunResult]) {
             let st = CondStats::of(spec, &rs, ci);
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 study.name,
                 c.name,
                 st.runs_text(),
@@ -441,6 +443,7 @@ fn overview(md: &mut String, spec: &ExperimentSpec, results: &[RunResult]) {
                 fmt_ms(&st.acc),
                 fmt_ms(&st.silhouette),
                 fmt_ms(&st.test_nmi),
+                fmt_ms(&st.test_ari),
                 fmt_ms(&st.test_acc),
                 st.minutes_text()
             );
@@ -479,7 +482,7 @@ fn study_section(
     }
     header.extend(["ACC", "minutes"]);
     if has_test {
-        header.extend(["test NMI", "test ACC"]);
+        header.extend(["test NMI", "test ARI", "test ACC"]);
     }
     let _ = writeln!(md, "| {} |", header.join(" | "));
     let _ = writeln!(
@@ -517,6 +520,7 @@ fn study_section(
         row.push(st.minutes_text());
         if has_test {
             row.push(fmt_ms(&st.test_nmi));
+            row.push(fmt_ms(&st.test_ari));
             row.push(fmt_ms(&st.test_acc));
         }
         let _ = writeln!(md, "| {} |", row.join(" | "));

@@ -30,8 +30,21 @@ pub struct PaperValue {
     pub silhouette: Option<f64>,
 }
 
-/// One study: a set of conditions (a grid over run-config keys) sharing fixed settings; it becomes
-/// one table and one figure of the report.
+/// A condition named and defined by its own run-config keys: for studies whose conditions change
+/// different keys (an ablation: "no shifts", "lr 0.01", "original network", ...), which a grid
+/// over one set of keys cannot express.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Display name of the condition (its folder is the slug of it).
+    pub name: String,
+    /// Run-config keys of this condition, applied after the study's `set`.
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
+}
+
+/// One study: a set of conditions (a grid over run-config keys, or a list of named variants)
+/// sharing fixed settings; it becomes one table and one figure of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Study {
@@ -52,6 +65,9 @@ pub struct Study {
     /// Display names of the conditions, in grid order.
     #[serde(default)]
     pub names: Option<Vec<String>>,
+    /// Named conditions, each with its own keys (`[[study.variant]]`), instead of a `grid`.
+    #[serde(default, rename = "variant", skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
     /// The paper's values, for the column beside ours.
     #[serde(default)]
     pub paper: Vec<PaperValue>,
@@ -323,7 +339,25 @@ impl ExperimentSpec {
 impl Study {
     /// The conditions: every combination of the grid's values, in order (the last key varies
     /// fastest; keys in alphabetical order), named from `names` or from the values.
+    /// With `[[study.variant]]`s instead of a grid, the conditions are the variants, in order.
     pub fn conditions(&self) -> Result<Vec<Condition>, String> {
+        if !self.variants.is_empty() {
+            if !self.grid.is_empty() {
+                return Err("give either `grid` or `[[study.variant]]`s, not both".into());
+            }
+            if self.names.is_some() {
+                return Err("`names` is for grids; each variant has its own `name`".into());
+            }
+            let named = self
+                .variants
+                .iter()
+                .map(|v| {
+                    let values = v.set.iter().map(|(k, x)| (k.clone(), x.clone())).collect();
+                    (v.name.clone(), values)
+                })
+                .collect();
+            return Self::named_conditions(named);
+        }
         let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
         for (k, values) in &self.grid {
             let mut next = Vec::with_capacity(combos.len() * values.len());
@@ -345,17 +379,31 @@ impl Study {
                 ));
             }
         }
-        let mut out: Vec<Condition> = Vec::with_capacity(combos.len());
-        for (i, values) in combos.into_iter().enumerate() {
-            let name = match &self.names {
-                Some(n) => n[i].clone(),
-                None if values.is_empty() => self.name.clone(),
-                None => values
-                    .iter()
-                    .map(|(_, v)| value_text(v))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            };
+        let named = combos
+            .into_iter()
+            .enumerate()
+            .map(|(i, values)| {
+                let name = match &self.names {
+                    Some(n) => n[i].clone(),
+                    None if values.is_empty() => self.name.clone(),
+                    None => values
+                        .iter()
+                        .map(|(_, v)| value_text(v))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                (name, values)
+            })
+            .collect();
+        Self::named_conditions(named)
+    }
+
+    /// Conditions from (name, values), checking that their folder names are usable and distinct.
+    fn named_conditions(
+        named: Vec<(String, Vec<(String, toml::Value)>)>,
+    ) -> Result<Vec<Condition>, String> {
+        let mut out: Vec<Condition> = Vec::with_capacity(named.len());
+        for (name, values) in named {
             let slug = slugify(&name);
             if slug.is_empty() {
                 return Err(format!(
@@ -364,7 +412,7 @@ impl Study {
             }
             if let Some(o) = out.iter().find(|c| c.slug == slug) {
                 return Err(format!(
-                    "conditions `{}` and `{name}` would share the folder `{slug}`; give `names`",
+                    "conditions `{}` and `{name}` would share the folder `{slug}`; give them distinct names",
                     o.name
                 ));
             }
@@ -555,6 +603,63 @@ mod tests {
         assert_eq!(c.len(), 6);
         assert_eq!(c[1].name, "0.01, 0.5");
         assert_eq!(c[1].slug, "0.01-0.5");
+    }
+
+    #[test]
+    fn variants_are_named_conditions_with_their_own_keys() {
+        let text = r#"
+name = "x"
+[base]
+"labels.fraction" = 0.01
+[[study]]
+name = "without"
+set = { "model.lr" = 0.02 }
+[[study.variant]]
+name = "no shifts"
+set = { "model.augment" = false }
+[[study.variant]]
+name = "original network"
+set = { "model.arch" = "paper", "model.lr" = 0.01 }
+[[study.variant]]
+name = "as is"
+"#;
+        let s = ExperimentSpec::from_toml(text, "x.toml").unwrap();
+        let study = &s.studies[0];
+        let c = study.conditions().unwrap();
+        let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["no shifts", "original network", "as is"]);
+        assert_eq!(c[1].slug, "original-network");
+        let base = s.base_config("t").unwrap();
+        let cfg: Vec<RunConfig> = c
+            .iter()
+            .map(|c| s.condition_config(&base, study, c, "t").unwrap())
+            .collect();
+        let d = RunConfig::default();
+        assert!(!cfg[0].model.augment && cfg[0].model.lr == 0.02);
+        assert_eq!(cfg[0].model.arch, d.model.arch);
+        assert!(cfg[1].model.augment && cfg[1].model.lr == 0.01);
+        assert_eq!(cfg[1].model.arch, crate::model::Arch::Paper);
+        assert_eq!(cfg[2].model.augment, d.model.augment);
+        assert_eq!(cfg[2].labels.fraction, 0.01);
+        // The spec round-trips through its TOML (what a run folder stores).
+        let again = ExperimentSpec::from_toml(&s.to_toml(), "again").unwrap();
+        assert_eq!(again, s);
+        // A spec without variants does not mention them when written.
+        let p = ExperimentSpec::preset("paper").unwrap();
+        assert!(!p.to_toml().contains("variant"));
+
+        let both = "name = \"x\"\n[[study]]\nname = \"a\"\ngrid = { \"labels.fraction\" = [0.1] }\n[[study.variant]]\nname = \"v\"\n";
+        let e = ExperimentSpec::from_toml(both, "x.toml").unwrap_err();
+        assert!(e.to_string().contains("either `grid` or"), "{e}");
+        let named = "name = \"x\"\n[[study]]\nname = \"a\"\nnames = [\"n\"]\n[[study.variant]]\nname = \"v\"\n";
+        let e = ExperimentSpec::from_toml(named, "x.toml").unwrap_err();
+        assert!(e.to_string().contains("its own `name`"), "{e}");
+        let twice = "name = \"x\"\n[[study]]\nname = \"a\"\n[[study.variant]]\nname = \"v w\"\n[[study.variant]]\nname = \"v-w\"\n";
+        let e = ExperimentSpec::from_toml(twice, "x.toml").unwrap_err();
+        assert!(e.to_string().contains("share the folder"), "{e}");
+        let bad_key = "name = \"x\"\n[[study]]\nname = \"a\"\n[[study.variant]]\nname = \"v\"\nset = { \"model.agument\" = false }\n";
+        let e = ExperimentSpec::from_toml(bad_key, "x.toml").unwrap_err();
+        assert!(e.to_string().contains("agument"), "{e}");
     }
 
     #[test]

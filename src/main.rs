@@ -14,13 +14,13 @@ fn main() -> ExitCode {
     }
     let args = cli::Cli::parse();
     if let Err(e) = cli::init(&args.global) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", message(&e));
         return ExitCode::from(2);
     }
     match cli::dispatch(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             if e.downcast_ref::<cli::UsageError>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -28,4 +28,19 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The error and its causes, `: `-separated, leaving out a cause whose text the message already
+/// holds (the library's errors name their source in their own text, e.g. "cannot open F: No such
+/// file", and also expose it as the source).
+fn message(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out
 }

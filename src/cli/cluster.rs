@@ -41,6 +41,11 @@ pub struct ClusterArgs {
     /// PCK-means constraint weight for both kinds [default: the paper's 2k/(n·f)].
     #[arg(long)]
     pub w: Option<f64>,
+    /// PCK-means: how centroids beyond the labelled classes' means are chosen: `kmeans` (the
+    /// unclaimed centroids of a converged k-means) or `kmeans++` (one k-means++ draw) [default:
+    /// kmeans].
+    #[arg(long, value_name = "HOW")]
+    pub top_up: Option<String>,
     /// Labelled points from --truth that become constraints: `1%`, `0.01` or `600`.
     #[arg(long, value_name = "AMOUNT")]
     pub labels: Option<String>,
@@ -96,6 +101,9 @@ fn algorithm(a: &ClusterArgs, k: usize) -> anyhow::Result<Algorithm> {
     if let Some(w) = a.w {
         t.insert("w_must".into(), w.into());
         t.insert("w_cannot".into(), w.into());
+    }
+    if let Some(how) = &a.top_up {
+        t.insert("top_up".into(), how.clone().into());
     }
     let algo: Algorithm = toml::Value::Table(t)
         .try_into()

@@ -232,6 +232,14 @@ impl ConstrainedClusterer for KMeansParams {
         let p = Points::new(x)?;
         check_k(self.k, p.n)?;
         check_constraints(constraints, p.n)?;
+        Ok(self.best_of_restarts(&p, seed).into_clustering(constraints))
+    }
+}
+
+impl KMeansParams {
+    /// The best (lowest-inertia) of `n_init` Lloyd runs, restart `r` seeded from the stream
+    /// `kmeans/init/{r}`. Parameters must have been validated.
+    pub(crate) fn best_of_restarts(&self, p: &Points, seed: u64) -> LloydOut {
         let tol = self.tol * p.mean_variance();
         let mut best: Option<LloydOut> = None;
         for r in 0..self.n_init {
@@ -248,6 +256,6 @@ impl ConstrainedClusterer for KMeansParams {
                 best = Some(out);
             }
         }
-        Ok(best.expect("n_init ≥ 1").into_clustering(constraints))
+        best.expect("n_init ≥ 1")
     }
 }

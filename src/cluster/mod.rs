@@ -47,7 +47,7 @@ mod seeded;
 
 pub use copkmeans::{CopKMeansInit, CopKMeansParams};
 pub use kmeans::{KMeansInit, KMeansParams};
-pub use pckmeans::{paper_weight, PckMeansInit, PckMeansParams};
+pub use pckmeans::{paper_weight, PckMeansInit, PckMeansParams, TopUp};
 pub use preprocess::{check_finite, l2_normalize_rows, Pca, PcaModel, Preprocess, PreprocessError};
 pub use seeded::SeededKMeansParams;
 
@@ -152,6 +152,18 @@ impl Algorithm {
             Algorithm::CopKMeans(_) => "copkmeans",
             Algorithm::Seeded(_) => "seeded",
         }
+    }
+
+    /// The algorithm called `name` (as in configs and `--algo`) with its default parameters
+    /// (its `new(k)`) for `k` clusters; `None` for an unknown name.
+    pub fn defaults(name: &str, k: usize) -> Option<Self> {
+        Some(match name {
+            "kmeans" => Algorithm::KMeans(KMeansParams::new(k)),
+            "pckmeans" => Algorithm::PckMeans(PckMeansParams::new(k)),
+            "copkmeans" => Algorithm::CopKMeans(CopKMeansParams::new(k)),
+            "seeded" => Algorithm::Seeded(SeededKMeansParams::new(k)),
+            _ => return None,
+        })
     }
 
     /// The number of clusters asked for.

@@ -5,7 +5,7 @@ use super::kernels::{
     assign_accumulate, check_constraints, check_init, check_k, component_means, count_pairs,
     dedup_adjacency, kmeans_plus_plus, max_abs_shift, sq_dist, to_usize, Points, UNASSIGNED,
 };
-use super::kmeans::validate_common;
+use super::kmeans::{validate_common, KMeansParams};
 use super::{ClusterError, Clustering, ConstrainedClusterer, IterStats};
 use crate::labels::{Adjacency, ConstraintSet};
 use ndarray::{Array2, ArrayView2};
@@ -46,9 +46,30 @@ pub enum PckMeansInit {
     Original,
 }
 
+/// How the neighbourhood initialisation fills the centroids that the must-link components do not
+/// provide: when there are fewer than `k` components (no labels, labels from only some classes,
+/// superclass labels that give cannot-links only, classes with a single labelled point).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TopUp {
+    /// The centroids of a converged k-means (3 k-means++ restarts, the lowest inertia; stream
+    /// `pckmeans/top-up`) that no component claims: each component mean, largest component
+    /// first, claims its nearest unclaimed k-means centroid, and the unclaimed ones, in k-means'
+    /// order, fill the rest. Without labels PCK-means thus starts from the k-means solution, so
+    /// its result is at least as good a clustering as the k-means baseline's.
+    #[default]
+    #[serde(rename = "kmeans")]
+    KMeans,
+    /// One k-means++ draw (D² weighting from the component means already chosen): the earlier
+    /// default. With few components the unlabelled part then starts from a single seeding and
+    /// PCK-means' few iterations do not repair it.
+    #[serde(rename = "kmeans++", alias = "kmeanspp")]
+    KMeansPlusPlus,
+}
+
 fn default_max_iter() -> usize {
     100
 }
+
 fn default_tol() -> f64 {
     2e-4
 }
@@ -86,6 +107,11 @@ pub struct PckMeansParams {
     /// Initialisation; default [`PckMeansInit::Neighbourhood`].
     #[serde(default)]
     pub init: PckMeansInit,
+    /// How [`PckMeansInit::Neighbourhood`] fills centroids beyond the must-link components;
+    /// default [`TopUp::KMeans`]. The other initialisations ignore it. (A run directory's config
+    /// saved before this key existed was run with k-means++; `RunConfig` reads it so.)
+    #[serde(default)]
+    pub top_up: TopUp,
 }
 
 impl PckMeansParams {
@@ -99,6 +125,7 @@ impl PckMeansParams {
             w_must: None,
             w_cannot: None,
             init: PckMeansInit::default(),
+            top_up: TopUp::default(),
         }
     }
 
@@ -134,6 +161,12 @@ impl PckMeansParams {
     /// Sets the initialisation.
     pub fn with_init(mut self, init: PckMeansInit) -> Self {
         self.init = init;
+        self
+    }
+
+    /// Sets how the neighbourhood initialisation fills centroids beyond the components.
+    pub fn with_top_up(mut self, top_up: TopUp) -> Self {
+        self.top_up = top_up;
         self
     }
 
@@ -364,7 +397,11 @@ impl PckMeansParams {
         let mut rng = crate::seed::rng(seed, "pckmeans/init");
         let preset = match self.init {
             PckMeansInit::Neighbourhood => {
-                component_means(p, &constraints.must_link_components(false), self.k)
+                let means = component_means(p, &constraints.must_link_components(false), self.k);
+                if means.nrows() < self.k && self.top_up == TopUp::KMeans {
+                    return top_up_from_kmeans(p, self.k, means, seed);
+                }
+                means
             }
             PckMeansInit::KMeansPlusPlus => Array2::zeros((0, p.d)),
             // The original's neighbourhoods include every point (unconstrained ones as
@@ -376,4 +413,29 @@ impl PckMeansParams {
         };
         kmeans_plus_plus(p, self.k, &preset, &mut rng)
     }
+}
+
+/// `preset` (the component means, largest component first) completed to `k` centroids by the
+/// k-means centroids that no preset row claims; see [`TopUp::KMeans`].
+fn top_up_from_kmeans(p: &Points, k: usize, preset: Array2<f32>, seed: u64) -> Array2<f32> {
+    let km = KMeansParams::new(k).best_of_restarts(p, crate::seed::derive(seed, "pckmeans/top-up"));
+    let c = km.centroids;
+    let mut free = vec![true; k];
+    for row in preset.rows() {
+        let row = row.as_slice().expect("standard layout");
+        let nearest = (0..k)
+            .filter(|&j| free[j])
+            .min_by(|&a, &b| {
+                let da = sq_dist(row, c.row(a).as_slice().expect("standard layout"));
+                let db = sq_dist(row, c.row(b).as_slice().expect("standard layout"));
+                da.total_cmp(&db)
+            })
+            .expect("fewer preset rows than k");
+        free[nearest] = false;
+    }
+    let mut out = preset;
+    for j in (0..k).filter(|&j| free[j]) {
+        out.push_row(c.row(j)).expect("same width");
+    }
+    out
 }

@@ -846,11 +846,79 @@ fn pckmeans_original_init_tops_up_with_fixed_singletons_not_kmeans_plus_plus() {
             assert_eq!(init.row(r + 1), x.row(i), "row {}", r + 1);
         }
     }
-    // The default neighbourhood init tops up with seeded k-means++ instead.
-    let nb = PckMeansParams::paper(4).initial_centroids(&p, &cs, 0);
+    // The neighbourhood init tops up with k-means centroids (default) or k-means++ instead.
     let original = params.initial_centroids(&p, &cs, 0);
-    assert_eq!(nb.row(0), original.row(0));
-    assert_ne!(nb, original);
+    for top_up in [TopUp::KMeans, TopUp::KMeansPlusPlus] {
+        let nb = PckMeansParams::paper(4)
+            .with_top_up(top_up)
+            .initial_centroids(&p, &cs, 0);
+        assert_eq!(nb.row(0), original.row(0));
+        assert_ne!(nb, original);
+    }
+}
+
+#[test]
+fn pckmeans_tops_up_with_the_kmeans_centroids_no_component_claims() {
+    let (x, truth) = blobs(&random_centres(4, 5, 2.0, 31), 60, 1.0, 31);
+    let p = Points::new(x.view()).unwrap();
+    let seed = 7;
+    let km = KMeansParams::new(4)
+        .fit(
+            x.view(),
+            &ConstraintSet::empty(x.nrows()),
+            crate::seed::derive(seed, "pckmeans/top-up"),
+        )
+        .unwrap();
+    let params = PckMeansParams::paper(4);
+    assert_eq!(params.top_up, TopUp::KMeans);
+
+    // No labels: PCK-means starts from the k-means solution, so it cannot end worse than k-means.
+    let none = ConstraintSet::empty(x.nrows());
+    assert_eq!(params.initial_centroids(&p, &none, seed), km.centroids);
+    let r = params.fit(x.view(), &none, seed).unwrap();
+    assert!(2.0 * r.objective <= km.objective * (1.0 + 1e-9));
+    assert_eq!(r.assignments, km.assignments);
+
+    // Labels from class 0 only: its mean first, then the three k-means centroids other than the
+    // one nearest that mean, in k-means' order.
+    let class0: Vec<u32> = (0..x.nrows() as u32)
+        .filter(|&i| truth[i as usize] == 0)
+        .take(10)
+        .collect();
+    let mut cs = ConstraintSet::empty(x.nrows());
+    for w in class0.windows(2) {
+        cs.must_link.push((w[0], w[1]));
+    }
+    let init = params.initial_centroids(&p, &cs, seed);
+    let mean = component_mean(&x, &class0);
+    for j in 0..5 {
+        assert!((init[[0, j]] - mean[j]).abs() < 1e-6);
+    }
+    let nearest = (0..4)
+        .min_by(|&a, &b| {
+            let d = |j: usize| ref_dist(&mean.to_vec(), &row(&km.centroids, j));
+            d(a).total_cmp(&d(b))
+        })
+        .unwrap();
+    let rest: Vec<usize> = (0..4).filter(|&j| j != nearest).collect();
+    for (r, &j) in rest.iter().enumerate() {
+        assert_eq!(init.row(r + 1), km.centroids.row(j), "row {}", r + 1);
+    }
+    // Every component present: the top-up is not needed and k-means is not run.
+    let all = label_constraints(&truth, 4, 40, 0.0, 31);
+    assert_eq!(all.must_link_components(false).len(), 4);
+    let kpp = params.clone().with_top_up(TopUp::KMeansPlusPlus);
+    assert_eq!(
+        params.initial_centroids(&p, &all, seed),
+        kpp.initial_centroids(&p, &all, seed)
+    );
+}
+
+fn component_mean(x: &Array2<f32>, comp: &[u32]) -> ndarray::Array1<f32> {
+    let d = x.ncols();
+    ndarray::Array1::from_shape_fn(d, |j| {
+        (comp.iter().map(|&i| x[[i as usize, j]] as f64).sum::<f64>() / comp.len() as f64) as f32
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -265,7 +265,9 @@ impl RunConfig {
             origin: origin.into(),
             message: e.to_string(),
         })?;
-        overlay.remove("meta");
+        if overlay.remove("meta").is_some() {
+            fill_keys_of_older_versions(&mut overlay);
+        }
         let mut base = self.to_table()?;
         merge_tables(&mut base, overlay);
         Self::from_table(base, origin)
@@ -343,7 +345,9 @@ impl RunConfig {
             origin: origin.into(),
             message: e.to_string(),
         })?;
-        t.remove("meta");
+        if t.remove("meta").is_some() {
+            fill_keys_of_older_versions(&mut t);
+        }
         Self::from_table(t, origin)
     }
 
@@ -419,6 +423,18 @@ impl RunConfig {
     }
 }
 
+/// In a config that deepclust saved (it has a `[meta]` table), the keys added since configs were
+/// first saved get the value that reproduces what such a run did when they are missing: a
+/// PCK-means section without `top_up` was run with k-means++ top-up (the default before
+/// `TopUp::KMeans`).
+fn fill_keys_of_older_versions(t: &mut toml::Table) {
+    if let Some(toml::Value::Table(c)) = t.get_mut("cluster") {
+        if c.get("algo").and_then(|a| a.as_str()) == Some("pckmeans") && !c.contains_key("top_up") {
+            c.insert("top_up".into(), "kmeans++".into());
+        }
+    }
+}
+
 /// Recursively overlays `top` onto `base`.
 fn merge_tables(base: &mut toml::Table, top: toml::Table) {
     for (k, v) in top {
@@ -427,13 +443,28 @@ fn merge_tables(base: &mut toml::Table, top: toml::Table) {
                 merge_tables(b, t)
             }
             (Some(toml::Value::Table(b)), toml::Value::Table(t)) => {
-                // A different algorithm replaces the section; the same one is merged.
+                // A different algorithm replaces the section with that algorithm's defaults
+                // (keeping k), then takes the new keys; the same algorithm is merged.
                 if t.get("algo").is_some_and(|a| Some(a) != b.get("algo")) {
-                    let k = b.get("k").cloned();
-                    *b = t;
-                    if let (false, Some(k)) = (b.contains_key("k"), k) {
-                        b.insert("k".into(), k);
+                    let k = t.get("k").or_else(|| b.get("k")).cloned();
+                    let defaults = match (t.get("algo").and_then(|a| a.as_str()), &k) {
+                        (Some(name), Some(toml::Value::Integer(k))) => usize::try_from(*k)
+                            .ok()
+                            .and_then(|k| Algorithm::defaults(name, k))
+                            .and_then(|a| toml::Table::try_from(a).ok()),
+                        _ => None,
+                    };
+                    match defaults {
+                        Some(d) => *b = d,
+                        None => {
+                            // Unknown name or odd k: let deserialisation report it.
+                            b.clear();
+                            if let Some(k) = k {
+                                b.insert("k".into(), k);
+                            }
+                        }
                     }
+                    merge_tables(b, t);
                 } else {
                     merge_tables(b, t)
                 }
@@ -531,6 +562,69 @@ mod tests {
             .merged_with_toml("[cluster]\nalgo = \"kmeans\"\nk = 12\n", "f.toml")
             .unwrap();
         assert_eq!(c.k(), 12);
+    }
+
+    #[test]
+    fn switching_algorithm_starts_from_its_defaults_keeping_k() {
+        use crate::cluster::TopUp;
+        let km = RunConfig::default()
+            .with_override("cluster.algo", "kmeans")
+            .unwrap()
+            .with_override("cluster.k", "12")
+            .unwrap();
+        for c in [
+            km.with_override("cluster.algo", "pckmeans").unwrap(),
+            km.merged_with_toml("[cluster]\nalgo = \"pckmeans\"\n", "f.toml")
+                .unwrap(),
+        ] {
+            assert_eq!(c.cluster, Algorithm::PckMeans(PckMeansParams::new(12)));
+        }
+        // Keys given with the switch win over the defaults.
+        let c = km
+            .merged_with_toml(
+                "[cluster]\nalgo = \"pckmeans\"\nmax_iter = 3\ntop_up = \"kmeans++\"\n",
+                "f.toml",
+            )
+            .unwrap();
+        assert_eq!(
+            c.cluster,
+            Algorithm::PckMeans(
+                PckMeansParams::new(12)
+                    .with_max_iter(3)
+                    .with_top_up(TopUp::KMeansPlusPlus)
+            )
+        );
+        let e = km.with_override("cluster.algo", "spectral").unwrap_err();
+        assert!(e.to_string().contains("spectral"), "{e}");
+    }
+
+    #[test]
+    fn configs_saved_before_the_top_up_key_keep_their_kmeans_plus_plus_top_up() {
+        use crate::cluster::TopUp;
+        let c = RunConfig::default();
+        let Algorithm::PckMeans(p) = &c.cluster else {
+            panic!("the default clusters with PCK-means")
+        };
+        assert_eq!(p.top_up, TopUp::KMeans);
+        let saved = c.to_saved_toml("b");
+        assert!(saved.contains("top_up = \"kmeans\""), "{saved}");
+        let old = saved.replace("top_up = \"kmeans\"\n", "");
+        // Read back (resume, reports) and rerun with `--config`, the old file means k-means++.
+        let read = RunConfig::from_saved_toml(&old, "old").unwrap();
+        let rerun = RunConfig::paper().merged_with_toml(&old, "old").unwrap();
+        for r in [&read, &rerun] {
+            let Algorithm::PckMeans(p) = &r.cluster else {
+                panic!("still PCK-means")
+            };
+            assert_eq!(p.top_up, TopUp::KMeansPlusPlus);
+            assert_eq!(c.differing_keys(r), vec!["cluster.top_up".to_string()]);
+        }
+        // A config a person wrote (no [meta]) takes the current default for a missing key.
+        let mine = "[cluster]\nalgo = \"pckmeans\"\nk = 10\nmax_iter = 5\n";
+        assert_eq!(
+            RunConfig::from_toml(mine, "mine").unwrap().cluster,
+            c.cluster
+        );
     }
 
     #[test]

@@ -663,6 +663,40 @@ name = "as is"
     }
 
     #[test]
+    fn top_up_conditions_are_paper_fixed_runs_with_either_top_up() {
+        // results/top-up reuses paper-fixed's runs for its "k-means solution" conditions (and the
+        // earlier paper-fixed runs for "k-means++ seeding"): valid only while the configs agree.
+        let top =
+            ExperimentSpec::from_toml(include_str!("../../experiments/top-up.toml"), "top-up.toml")
+                .unwrap();
+        let fixed = ExperimentSpec::preset("paper-fixed").unwrap();
+        let (tb, fb) = (
+            top.base_config("t").unwrap(),
+            fixed.base_config("f").unwrap(),
+        );
+        let mut checked = 0;
+        for ts in &top.studies {
+            let fs = fixed.studies.iter().find(|s| s.name == ts.name).unwrap();
+            let fconds = fs.conditions().unwrap();
+            for tc in ts.conditions().unwrap() {
+                let (name, how) = tc.name.rsplit_once(", ").unwrap();
+                let fc = fconds
+                    .iter()
+                    .find(|c| c.name == name)
+                    .unwrap_or_else(|| panic!("{}: no `{name}` in paper-fixed", ts.name));
+                let t = top.condition_config(&tb, ts, &tc, "t").unwrap();
+                let mut f = fixed.condition_config(&fb, fs, fc, "f").unwrap();
+                if how == "k-means++ seeding" {
+                    f = f.with_override("cluster.top_up", "kmeans++").unwrap();
+                }
+                assert_eq!(t, f, "{}/{}", ts.name, tc.name);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 22);
+    }
+
+    #[test]
     fn slugs_are_folder_safe() {
         assert_eq!(slugify("0.05%"), "0.05pct");
         assert_eq!(slugify("1,4,7,9|0,2"), "1-4-7-9-0-2");

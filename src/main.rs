@@ -30,14 +30,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes, `: `-separated, leaving out a cause whose text the message already
-/// holds (the library's errors name their source in their own text, e.g. "cannot open F: No such
+/// The error and its causes, `: `-separated, leaving out a cause that the message already ends
+/// with (the library's errors name their source in their own text, e.g. "cannot open F: No such
 /// file", and also expose it as the source).
 fn message(e: &anyhow::Error) -> String {
     let mut out = e.to_string();
     for cause in e.chain().skip(1) {
         let c = cause.to_string();
-        if !out.contains(&c) {
+        if !out.ends_with(&c) {
             out.push_str(": ");
             out.push_str(&c);
         }

@@ -152,6 +152,31 @@ fn smoke_experiment_resumes_only_missing_runs_and_reports_its_numbers() {
         .unwrap();
     let nmi: f64 = final_5.split(',').nth(8).unwrap().parse().unwrap();
     assert_eq!(nmi, s5.nmi);
+
+    // A finished run whose saved config no longer matches the plan is kept, and named.
+    let cfg = out.join(&runs[0].rel_dir).join("config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let changed = runs[0].config.with_override("model.lr", "0.5").unwrap();
+    std::fs::write(&cfg, changed.to_saved_toml("b")).unwrap();
+    let dry = deepclust()
+        .args(["experiment", "run", "smoke", "--dry-run", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let dry = String::from_utf8(dry).unwrap();
+    let line = dry
+        .lines()
+        .find(|l| l.contains(runs[0].rel_dir.to_str().unwrap()))
+        .unwrap();
+    assert!(
+        line.contains("finished (saved config differs: model.lr)"),
+        "{dry}"
+    );
+    assert_eq!(dry.matches("saved config differs").count(), 1, "{dry}");
+    std::fs::write(&cfg, text).unwrap();
 }
 
 fn deepclust() -> Command {

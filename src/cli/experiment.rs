@@ -139,14 +139,33 @@ fn run_experiment(a: RunArgs, g: &Global) -> anyhow::Result<()> {
             out.display()
         );
         for r in &plan {
+            let status = experiment::run_status(&out, r);
+            let drift = experiment::config_drift(&out, r);
+            let note = if drift.is_empty() {
+                String::new()
+            } else {
+                format!(" (saved config differs: {})", drift.join(", "))
+            };
             println!(
-                "  {:<48} {:<40} {}",
+                "  {:<48} {:<40} {status}{note}",
                 r.rel_dir.display(),
                 r.label(),
-                experiment::run_status(&out, r)
             );
         }
         return Ok(());
+    }
+    // Finished runs are kept whatever made them: say which were made with other settings.
+    for r in &plan {
+        if experiment::run_status(&out, r) == experiment::RunStatus::Finished {
+            let drift = experiment::config_drift(&out, r);
+            if !drift.is_empty() {
+                eprintln!(
+                    "note: {} is finished with other settings ({}); kept — delete its folder to redo it",
+                    r.label(),
+                    drift.join(", ")
+                );
+            }
+        }
     }
     let opts = experiment::ExperimentOptions {
         out: out.clone(),

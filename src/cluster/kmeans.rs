@@ -246,11 +246,11 @@ impl KMeansParams {
             let mut rng = crate::seed::rng(seed, &format!("kmeans/init/{r}"));
             let init = match self.init {
                 KMeansInit::KMeansPlusPlus => {
-                    kmeans_plus_plus(&p, self.k, &Array2::zeros((0, p.d)), &mut rng)
+                    kmeans_plus_plus(p, self.k, &Array2::zeros((0, p.d)), &mut rng)
                 }
-                KMeansInit::Random => random_rows(&p, self.k, &mut rng),
+                KMeansInit::Random => random_rows(p, self.k, &mut rng),
             };
-            let out = lloyd(&p, init, self.max_iter, tol);
+            let out = lloyd(p, init, self.max_iter, tol);
             log::debug!("k-means restart {r}: inertia {:.6e}", out.inertia);
             if best.as_ref().is_none_or(|b| out.inertia < b.inertia) {
                 best = Some(out);

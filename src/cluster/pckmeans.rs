@@ -27,9 +27,9 @@ pub fn paper_weight(k: usize, n_points: usize, labelled_fraction: f64) -> f64 {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PckMeansInit {
     /// The means of the `k` largest must-link components (transitive closure; ties → the
-    /// component with the smallest point id); fewer than `k` components are topped up with
-    /// k-means++ seeding (D² weighting from the centroids already chosen). With labels this is the
-    /// mean of each class's labelled points, as in the original.
+    /// component with the smallest point id); fewer than `k` components are topped up as
+    /// [`PckMeansParams::top_up`] says (by default from a converged k-means). With labels this is
+    /// the mean of each class's labelled points, as in the original.
     #[default]
     #[serde(rename = "neighbourhood", alias = "neighborhood")]
     Neighbourhood,
@@ -54,8 +54,9 @@ pub enum TopUp {
     /// The centroids of a converged k-means (3 k-means++ restarts, the lowest inertia; stream
     /// `pckmeans/top-up`) that no component claims: each component mean, largest component
     /// first, claims its nearest unclaimed k-means centroid, and the unclaimed ones, in k-means'
-    /// order, fill the rest. Without labels PCK-means thus starts from the k-means solution, so
-    /// its result is at least as good a clustering as the k-means baseline's.
+    /// order, fill the rest. Without labels PCK-means thus starts from a k-means solution (the
+    /// baseline's algorithm, on a stream of its own), and its iterations do not raise the
+    /// k-means objective it started from.
     #[default]
     #[serde(rename = "kmeans")]
     KMeans,

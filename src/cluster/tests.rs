@@ -502,11 +502,23 @@ fn results_do_not_depend_on_the_thread_count() {
         pool.install(|| {
             let km = KMeansParams::new(8).fit(x.view(), &cs, 1).unwrap();
             let pck = PckMeansParams::new(8).fit(x.view(), &cs, 1).unwrap();
+            // Labels from 3 of the 8 classes: the rest of the centroids come from k-means.
+            let few = ConstraintSet {
+                must_link: cs
+                    .must_link
+                    .iter()
+                    .copied()
+                    .filter(|&(a, b)| truth[a as usize] < 3 && truth[b as usize] < 3)
+                    .collect(),
+                ..ConstraintSet::empty(x.nrows())
+            };
+            assert!((1..8).contains(&few.must_link_components(false).len()));
+            let topped = PckMeansParams::new(8).fit(x.view(), &few, 1).unwrap();
             let seeded = SeededKMeansParams::new(8).fit(x.view(), &cs, 1).unwrap();
             let clean = label_constraints(&truth, 8, 120, 0.0, 7);
             let cop = CopKMeansParams::new(8).fit(x.view(), &clean, 1).unwrap();
             let pca = Pca::new(5, true).fit_transform(x.view()).unwrap();
-            (km, pck, seeded, cop, pca)
+            (km, pck, seeded, cop, pca, topped)
         })
     };
     let a = run(1);
@@ -526,6 +538,7 @@ fn results_do_not_depend_on_the_thread_count() {
     assert_eq!(bits(&a.1), bits(&b.1));
     assert_eq!(bits(&a.2), bits(&b.2));
     assert_eq!(bits(&a.3), bits(&b.3));
+    assert_eq!(bits(&a.5), bits(&b.5));
     assert_eq!(
         a.4.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
         b.4.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
@@ -904,7 +917,7 @@ fn pckmeans_tops_up_with_the_kmeans_centroids_no_component_claims() {
     for (r, &j) in rest.iter().enumerate() {
         assert_eq!(init.row(r + 1), km.centroids.row(j), "row {}", r + 1);
     }
-    // Every component present: the top-up is not needed and k-means is not run.
+    // Every component present: the top-up is not needed, both give the component means.
     let all = label_constraints(&truth, 4, 40, 0.0, 31);
     assert_eq!(all.must_link_components(false).len(), 4);
     let kpp = params.clone().with_top_up(TopUp::KMeansPlusPlus);
@@ -1091,6 +1104,18 @@ fn bad_parameters_and_data_are_errors() {
     assert!(Pca::new(3, true).fit(x.view()).is_err());
     let empty = Array2::<f32>::zeros((0, 2));
     assert!(KMeansParams::new(1).fit(empty.view(), &none(0), 0).is_err());
+}
+
+#[test]
+fn algorithm_defaults_are_the_serde_defaults() {
+    // Switching `cluster.algo` in a config starts from `Algorithm::defaults`; a config that names
+    // only the algorithm and k gets the serde defaults. The two must agree.
+    for name in ["kmeans", "pckmeans", "copkmeans", "seeded"] {
+        let from_serde: Algorithm = toml::from_str(&format!("algo = \"{name}\"\nk = 7\n")).unwrap();
+        assert_eq!(Algorithm::defaults(name, 7).unwrap(), from_serde, "{name}");
+        assert_eq!(Algorithm::defaults(name, 7).unwrap().name(), name);
+    }
+    assert!(Algorithm::defaults("spectral", 7).is_none());
 }
 
 #[test]

@@ -19,13 +19,13 @@ mod report;
 mod runner;
 mod spec;
 
-pub use plan::{plan, run_status, PlannedRun, RunStatus};
+pub use plan::{config_drift, plan, run_status, PlannedRun, RunStatus};
 pub use report::{report, ReportOptions, ReportOutcome};
 #[cfg(feature = "torch")]
 pub use runner::{run_experiment, ExperimentOptions, Outcome};
 pub use spec::{
     apply_values, slugify, value_text, CompareEpoch, Condition, ExperimentSpec, PaperValue, Study,
-    PRESETS,
+    Variant, PRESETS,
 };
 
 use std::path::PathBuf;

@@ -103,6 +103,22 @@ pub fn run_status(root: &Path, run: &PlannedRun) -> RunStatus {
     }
 }
 
+/// The keys in which the config saved in a run's folder differs from the planned one; empty when
+/// they agree or nothing is saved yet. A finished run is kept whatever made it, so an edited
+/// experiment file or a changed deepclust default can leave finished runs with other settings
+/// behind; `experiment run` and its `--dry-run` name them. An unreadable config is reported as
+/// one entry saying why.
+pub fn config_drift(root: &Path, run: &PlannedRun) -> Vec<String> {
+    let path = RunDir::new(root.join(&run.rel_dir)).config();
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    match RunConfig::from_saved_toml(&text, &path.display().to_string()) {
+        Ok(saved) => saved.differing_keys(&run.config),
+        Err(e) => vec![format!("unreadable: {e}")],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +141,23 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("error.txt"), "boom\nmore").unwrap();
         assert_eq!(run_status(d.path(), &p[0]).to_string(), "failed: boom");
+    }
+
+    #[test]
+    fn drift_names_the_keys_a_saved_config_differs_in() {
+        let spec = ExperimentSpec::preset("paper-fixed").unwrap();
+        let p = plan(&spec).unwrap();
+        let r = p.iter().find(|r| r.study == "sparsity").unwrap();
+        let d = tempfile::tempdir().unwrap();
+        assert!(config_drift(d.path(), r).is_empty(), "nothing saved yet");
+        let dir = RunDir::new(d.path().join(&r.rel_dir));
+        std::fs::create_dir_all(dir.root()).unwrap();
+        std::fs::write(dir.config(), r.config.to_saved_toml("b")).unwrap();
+        assert!(config_drift(d.path(), r).is_empty());
+        let other = r.config.with_override("model.lr", "0.5").unwrap();
+        std::fs::write(dir.config(), other.to_saved_toml("b")).unwrap();
+        assert_eq!(config_drift(d.path(), r), vec!["model.lr".to_string()]);
+        std::fs::write(dir.config(), "epochs = [").unwrap();
+        assert!(config_drift(d.path(), r)[0].starts_with("unreadable"));
     }
 }

@@ -116,7 +116,8 @@ pub struct Condition {
     pub name: String,
     /// Folder-safe name.
     pub slug: String,
-    /// The grid values of this condition, as (dotted key, value).
+    /// The run-config values that define this condition (its grid values, or its variant's
+    /// `set`), as (dotted key, value).
     pub values: Vec<(String, toml::Value)>,
 }
 

@@ -425,11 +425,17 @@ impl RunConfig {
 
 /// In a config that deepclust saved (it has a `[meta]` table), the keys added since configs were
 /// first saved get the value that reproduces what such a run did when they are missing: a
-/// PCK-means section without `top_up` was run with k-means++ top-up (the default before
-/// `TopUp::KMeans`).
+/// PCK-means section with the neighbourhood initialisation and no `top_up` was run with the
+/// k-means++ top-up (the default before `TopUp::KMeans`). Other initialisations ignore `top_up`,
+/// so their sections take today's default and still equal the configs that made them.
 fn fill_keys_of_older_versions(t: &mut toml::Table) {
     if let Some(toml::Value::Table(c)) = t.get_mut("cluster") {
-        if c.get("algo").and_then(|a| a.as_str()) == Some("pckmeans") && !c.contains_key("top_up") {
+        let pck = c.get("algo").and_then(|a| a.as_str()) == Some("pckmeans");
+        let neighbourhood = match c.get("init").and_then(|i| i.as_str()) {
+            None => true,
+            Some(i) => i == "neighbourhood" || i == "neighborhood",
+        };
+        if pck && neighbourhood && !c.contains_key("top_up") {
             c.insert("top_up".into(), "kmeans++".into());
         }
     }
@@ -619,6 +625,14 @@ mod tests {
             assert_eq!(p.top_up, TopUp::KMeansPlusPlus);
             assert_eq!(c.differing_keys(r), vec!["cluster.top_up".to_string()]);
         }
+        // Saved paper runs (the original's init ignores top_up) still equal the paper preset, so
+        // they resume.
+        let paper = RunConfig::paper();
+        let old_paper = paper
+            .to_saved_toml("b")
+            .replace("top_up = \"kmeans\"\n", "");
+        assert!(!old_paper.contains("top_up"));
+        assert_eq!(RunConfig::from_saved_toml(&old_paper, "p").unwrap(), paper);
         // A config a person wrote (no [meta]) takes the current default for a missing key.
         let mine = "[cluster]\nalgo = \"pckmeans\"\nk = 10\nmax_iter = 5\n";
         assert_eq!(

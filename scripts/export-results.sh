@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Copies an experiment folder's small files — the report, figures, results.csv, experiment.toml,
 # NOTES.md and each run's config.toml, metrics.jsonl, summary.json, error.txt — into DEST, leaving
-# out checkpoints and .npy arrays. `deepclust report DEST --no-tsne` can redraw tables and NMI
-# figures from the copy (the t-SNE maps need the runs' final .npy files, so keep the drawn ones).
+# out checkpoints and .npy arrays. `deepclust report DEST` redraws tables and NMI figures from the
+# copy and keeps the t-SNE maps drawn before (drawing them anew needs the runs' final .npy files).
 #
 #   scripts/export-results.sh runs/paper results/paper
 set -euo pipefail

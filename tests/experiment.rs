@@ -153,6 +153,37 @@ fn smoke_experiment_resumes_only_missing_runs_and_reports_its_numbers() {
     let nmi: f64 = final_5.split(',').nth(8).unwrap().parse().unwrap();
     assert_eq!(nmi, s5.nmi);
 
+    // An exported folder (no arrays) keeps the t-SNE maps drawn before; without them, it is an
+    // error naming the missing array.
+    let png = out.join("figures/tsne-baseline.png");
+    let drawn = std::fs::read(&png).unwrap();
+    let emb = out.join(&runs[0].rel_dir).join("embedding-final.npy");
+    let arrays = std::fs::read(&emb).unwrap();
+    std::fs::remove_file(&emb).unwrap();
+    let again = report(
+        &out,
+        &ReportOptions {
+            tsne: true,
+            tsne_points: 600,
+        },
+    )
+    .unwrap();
+    assert!(again.figures.contains(&png));
+    assert_eq!(std::fs::read(&png).unwrap(), drawn);
+    let md = std::fs::read_to_string(&again.report).unwrap();
+    assert!(md.contains("figures/tsne-baseline.png"), "{md}");
+    std::fs::remove_file(&png).unwrap();
+    let e = report(
+        &out,
+        &ReportOptions {
+            tsne: true,
+            tsne_points: 600,
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("embedding-final.npy"), "{e}");
+    std::fs::write(&emb, arrays).unwrap();
+
     // A finished run whose saved config no longer matches the plan is kept, and named.
     let cfg = out.join(&runs[0].rel_dir).join("config.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();

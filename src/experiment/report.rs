@@ -232,7 +232,21 @@ pub fn report(root: &Path, opts: &ReportOptions) -> Result<ReportOutcome, Experi
                 continue;
             };
             let stem = fig_dir.join(format!("tsne-{}", slug_of(sel)));
-            let written = tsne_figure(root, r.run, &stem, opts)?;
+            let run_dir = RunDir::new(root.join(&r.run.rel_dir));
+            let drawn = stem.with_extension("png");
+            let written = if !run_dir.file("embedding-final.npy").is_file() && drawn.is_file() {
+                // An exported folder keeps the maps but not the arrays they were drawn from.
+                log::info!(
+                    "{}: the run's arrays are not here; keeping the map drawn before",
+                    drawn.display()
+                );
+                vec![drawn, stem.with_extension("svg")]
+                    .into_iter()
+                    .filter(|p| p.is_file())
+                    .collect()
+            } else {
+                tsne_figure(root, r.run, &stem, opts)?
+            };
             let _ = writeln!(
                 md,
                 "![t-SNE of {}](figures/{}.png)\n",

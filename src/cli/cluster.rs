@@ -41,8 +41,8 @@ pub struct ClusterArgs {
     /// PCK-means constraint weight for both kinds [default: the paper's 2k/(n·f)].
     #[arg(long)]
     pub w: Option<f64>,
-    /// PCK-means: how centroids beyond the labelled classes' means are chosen: `kmeans` (the
-    /// unclaimed centroids of a converged k-means) or `kmeans++` (one k-means++ draw) [default:
+    /// PCK-means: how centroids beyond the labelled classes' means are chosen: `kmeans` (k-means
+    /// fitted around those means, which stay fixed) or `kmeans++` (one k-means++ draw) [default:
     /// kmeans].
     #[arg(long, value_name = "HOW")]
     pub top_up: Option<String>,

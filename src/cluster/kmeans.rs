@@ -120,7 +120,7 @@ impl KMeansParams {
         let init = init.as_standard_layout().to_owned();
         check_init(&init, self.k, p.d)?;
         let tol = self.tol * p.mean_variance();
-        let out = lloyd(&p, init, self.max_iter, tol);
+        let out = lloyd(&p, init, 0, self.max_iter, tol);
         Ok(out.into_clustering(constraints))
     }
 }
@@ -178,7 +178,15 @@ impl LloydOut {
 /// means, repair empty clusters; stop when no label changed, when `Σ‖Δμ‖² ≤ tol_abs`, or after
 /// `max_iter` iterations; then a final assignment to the final centroids gives the labels and the
 /// inertia (as scikit-learn).
-pub(crate) fn lloyd(p: &Points, init: Array2<f32>, max_iter: usize, tol_abs: f64) -> LloydOut {
+/// Lloyd's algorithm from `init`; the first `fixed` centroids stay where they are (they still take
+/// their nearest points), the others move to their clusters' means.
+pub(crate) fn lloyd(
+    p: &Points,
+    init: Array2<f32>,
+    fixed: usize,
+    max_iter: usize,
+    tol_abs: f64,
+) -> LloydOut {
     let mut mu = init;
     let mut labels = vec![UNASSIGNED; p.n];
     let mut history = Vec::new();
@@ -189,6 +197,9 @@ pub(crate) fn lloyd(p: &Points, init: Array2<f32>, max_iter: usize, tol_abs: f64
         let distance = acc.distance_to(&mu);
         let mut new = acc.means(&mu);
         repaired += acc.repair_empty(&mut new);
+        for r in 0..fixed.min(new.nrows()) {
+            new.row_mut(r).assign(&mu.row(r));
+        }
         let shift_sq = total_sq_shift(&new, &mu);
         history.push(IterStats {
             distance,
@@ -240,17 +251,32 @@ impl KMeansParams {
     /// The best (lowest-inertia) of `n_init` Lloyd runs, restart `r` seeded from the stream
     /// `kmeans/init/{r}`. Parameters must have been validated.
     pub(crate) fn best_of_restarts(&self, p: &Points, seed: u64) -> LloydOut {
+        self.best_of_restarts_around(p, &Array2::zeros((0, p.d)), seed)
+    }
+
+    /// As [`Self::best_of_restarts`], with the `m × D` centroids `fixed` (`m < k`) held in place as
+    /// the first `m`: each restart draws the other `k − m` (k-means++ weighs by the distance to
+    /// the fixed ones too) and only those move. With no fixed rows this is plain k-means.
+    pub(crate) fn best_of_restarts_around(
+        &self,
+        p: &Points,
+        fixed: &Array2<f32>,
+        seed: u64,
+    ) -> LloydOut {
+        let m = fixed.nrows();
         let tol = self.tol * p.mean_variance();
         let mut best: Option<LloydOut> = None;
         for r in 0..self.n_init {
             let mut rng = crate::seed::rng(seed, &format!("kmeans/init/{r}"));
             let init = match self.init {
-                KMeansInit::KMeansPlusPlus => {
-                    kmeans_plus_plus(p, self.k, &Array2::zeros((0, p.d)), &mut rng)
+                KMeansInit::KMeansPlusPlus => kmeans_plus_plus(p, self.k, fixed, &mut rng),
+                KMeansInit::Random => {
+                    let drawn = random_rows(p, self.k - m, &mut rng);
+                    ndarray::concatenate(ndarray::Axis(0), &[fixed.view(), drawn.view()])
+                        .expect("same width")
                 }
-                KMeansInit::Random => random_rows(p, self.k, &mut rng),
             };
-            let out = lloyd(p, init, self.max_iter, tol);
+            let out = lloyd(p, init, m, self.max_iter, tol);
             log::debug!("k-means restart {r}: inertia {:.6e}", out.inertia);
             if best.as_ref().is_none_or(|b| out.inertia < b.inertia) {
                 best = Some(out);

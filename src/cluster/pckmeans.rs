@@ -28,8 +28,8 @@ pub fn paper_weight(k: usize, n_points: usize, labelled_fraction: f64) -> f64 {
 pub enum PckMeansInit {
     /// The means of the `k` largest must-link components (transitive closure; ties → the
     /// component with the smallest point id); fewer than `k` components are topped up as
-    /// [`PckMeansParams::top_up`] says (by default from a converged k-means). With labels this is
-    /// the mean of each class's labelled points, as in the original.
+    /// [`PckMeansParams::top_up`] says (by default k-means fitted around the component means).
+    /// With labels this is the mean of each class's labelled points, as in the original.
     #[default]
     #[serde(rename = "neighbourhood", alias = "neighborhood")]
     Neighbourhood,
@@ -51,12 +51,12 @@ pub enum PckMeansInit {
 /// superclass labels that give cannot-links only, classes with a single labelled point).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TopUp {
-    /// The centroids of a converged k-means (3 k-means++ restarts, the lowest inertia; stream
-    /// `pckmeans/top-up`) that no component claims: each component mean, largest component
-    /// first, claims its nearest unclaimed k-means centroid, and the unclaimed ones, in k-means'
-    /// order, fill the rest. Without labels PCK-means thus starts from a k-means solution (the
-    /// baseline's algorithm, on a stream of its own), and its iterations do not raise the
-    /// k-means objective it started from.
+    /// k-means around the component means: the component means stay fixed and the other
+    /// centroids are fitted by Lloyd's algorithm to the points the fixed ones do not explain
+    /// (3 k-means++ restarts whose D² weighting counts the fixed means, to convergence; the
+    /// lowest inertia wins; seed stream `pckmeans/top-up`). Without labels this is plain k-means
+    /// (the baseline's algorithm, on a stream of its own), so PCK-means starts from a k-means
+    /// solution.
     #[default]
     #[serde(rename = "kmeans")]
     KMeans,
@@ -400,7 +400,10 @@ impl PckMeansParams {
             PckMeansInit::Neighbourhood => {
                 let means = component_means(p, &constraints.must_link_components(false), self.k);
                 if means.nrows() < self.k && self.top_up == TopUp::KMeans {
-                    return top_up_from_kmeans(p, self.k, means, seed);
+                    let seed = crate::seed::derive(seed, "pckmeans/top-up");
+                    return KMeansParams::new(self.k)
+                        .best_of_restarts_around(p, &means, seed)
+                        .centroids;
                 }
                 means
             }
@@ -414,29 +417,4 @@ impl PckMeansParams {
         };
         kmeans_plus_plus(p, self.k, &preset, &mut rng)
     }
-}
-
-/// `preset` (the component means, largest component first) completed to `k` centroids by the
-/// k-means centroids that no preset row claims; see [`TopUp::KMeans`].
-fn top_up_from_kmeans(p: &Points, k: usize, preset: Array2<f32>, seed: u64) -> Array2<f32> {
-    let km = KMeansParams::new(k).best_of_restarts(p, crate::seed::derive(seed, "pckmeans/top-up"));
-    let c = km.centroids;
-    let mut free = vec![true; k];
-    for row in preset.rows() {
-        let row = row.as_slice().expect("standard layout");
-        let nearest = (0..k)
-            .filter(|&j| free[j])
-            .min_by(|&a, &b| {
-                let da = sq_dist(row, c.row(a).as_slice().expect("standard layout"));
-                let db = sq_dist(row, c.row(b).as_slice().expect("standard layout"));
-                da.total_cmp(&db)
-            })
-            .expect("fewer preset rows than k");
-        free[nearest] = false;
-    }
-    let mut out = preset;
-    for j in (0..k).filter(|&j| free[j]) {
-        out.push_row(c.row(j)).expect("same width");
-    }
-    out
 }

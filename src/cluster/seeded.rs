@@ -74,7 +74,7 @@ impl ConstrainedClusterer for SeededKMeansParams {
         let preset = component_means(&p, &constraints.must_link_components(false), self.k);
         let mut rng = crate::seed::rng(seed, "seeded/init");
         let init = kmeans_plus_plus(&p, self.k, &preset, &mut rng);
-        let out = lloyd(&p, init, self.max_iter, self.tol * p.mean_variance());
+        let out = lloyd(&p, init, 0, self.max_iter, self.tol * p.mean_variance());
         Ok(out.into_clustering(constraints))
     }
 }

@@ -871,29 +871,30 @@ fn pckmeans_original_init_tops_up_with_fixed_singletons_not_kmeans_plus_plus() {
 }
 
 #[test]
-fn pckmeans_tops_up_with_the_kmeans_centroids_no_component_claims() {
+fn pckmeans_tops_up_by_kmeans_around_the_labelled_class_means() {
     let (x, truth) = blobs(&random_centres(4, 5, 2.0, 31), 60, 1.0, 31);
     let p = Points::new(x.view()).unwrap();
     let seed = 7;
-    let km = KMeansParams::new(4)
-        .fit(
-            x.view(),
-            &ConstraintSet::empty(x.nrows()),
-            crate::seed::derive(seed, "pckmeans/top-up"),
-        )
-        .unwrap();
     let params = PckMeansParams::paper(4);
     assert_eq!(params.top_up, TopUp::KMeans);
 
-    // No labels: PCK-means starts from the k-means solution, so it cannot end worse than k-means.
+    // No labels: the start is a k-means solution (3 restarts, on a stream of its own), so
+    // PCK-means cannot end worse than it.
     let none = ConstraintSet::empty(x.nrows());
+    let km = KMeansParams::new(4)
+        .fit(
+            x.view(),
+            &none,
+            crate::seed::derive(seed, "pckmeans/top-up"),
+        )
+        .unwrap();
     assert_eq!(params.initial_centroids(&p, &none, seed), km.centroids);
     let r = params.fit(x.view(), &none, seed).unwrap();
     assert!(2.0 * r.objective <= km.objective * (1.0 + 1e-9));
     assert_eq!(r.assignments, km.assignments);
 
-    // Labels from class 0 only: its mean first, then the three k-means centroids other than the
-    // one nearest that mean, in k-means' order.
+    // Labels from class 0 only: its mean stays the first centroid and the other three are fitted
+    // around it — a Lloyd fixed point in which each of them is the mean of its nearest points.
     let class0: Vec<u32> = (0..x.nrows() as u32)
         .filter(|&i| truth[i as usize] == 0)
         .take(10)
@@ -907,20 +908,30 @@ fn pckmeans_tops_up_with_the_kmeans_centroids_no_component_claims() {
     for j in 0..5 {
         assert!((init[[0, j]] - mean[j]).abs() < 1e-6);
     }
-    let nearest = (0..4)
-        .min_by(|&a, &b| {
-            let d = |j: usize| ref_dist(&mean.to_vec(), &row(&km.centroids, j));
-            d(a).total_cmp(&d(b))
-        })
-        .unwrap();
-    let rest: Vec<usize> = (0..4).filter(|&j| j != nearest).collect();
-    for (r, &j) in rest.iter().enumerate() {
-        assert_eq!(init.row(r + 1), km.centroids.row(j), "row {}", r + 1);
+    let nearest: Vec<usize> = (0..x.nrows())
+        .map(|i| ref_nearest(&row(&x, i), &init))
+        .collect();
+    let means = ref_means(&x, &nearest, 4);
+    for c in 1..4 {
+        for j in 0..5 {
+            assert!((init[[c, j]] - means[[c, j]]).abs() < 1e-3, "centroid {c}");
+        }
     }
+    // Fitted, that start explains the data better than the k-means++ top-up's single draw.
+    let kpp = params.clone().with_top_up(TopUp::KMeansPlusPlus);
+    let drawn = kpp.initial_centroids(&p, &cs, seed);
+    assert_eq!(drawn.row(0), init.row(0));
+    let inertia = |mu: &Array2<f32>| {
+        let l: Vec<usize> = (0..x.nrows())
+            .map(|i| ref_nearest(&row(&x, i), mu))
+            .collect();
+        ref_inertia(&x, &l, mu)
+    };
+    assert!(inertia(&init) < inertia(&drawn));
+
     // Every component present: the top-up is not needed, both give the component means.
     let all = label_constraints(&truth, 4, 40, 0.0, 31);
     assert_eq!(all.must_link_components(false).len(), 4);
-    let kpp = params.clone().with_top_up(TopUp::KMeansPlusPlus);
     assert_eq!(
         params.initial_centroids(&p, &all, seed),
         kpp.initial_centroids(&p, &all, seed)

@@ -541,6 +541,28 @@ mod tests {
     }
 
     #[test]
+    fn every_experiment_file_parses_and_builds_every_config() {
+        // The ablations and other files in experiments/ are not compiled in; keep them valid.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let origin = path.display().to_string();
+                let spec = ExperimentSpec::from_toml(&text, &origin)
+                    .unwrap_or_else(|e| panic!("{origin}: {e}"));
+                assert!(
+                    !crate::experiment::plan(&spec).unwrap().is_empty(),
+                    "{origin}"
+                );
+                n += 1;
+            }
+        }
+        assert!(n >= PRESETS.len(), "{n} files in {}", dir.display());
+    }
+
+    #[test]
     fn grid_values_reach_the_configs() {
         let p = ExperimentSpec::preset("paper").unwrap();
         let base = p.base_config("t").unwrap();
